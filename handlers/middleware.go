@@ -1,0 +1,196 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"time"
+
+	"atelier/auth"
+	"atelier/db"
+)
+
+// maxBody bounds every request body; a prompt form is a few KB.
+const maxBody = 256 << 10
+
+// cookieName is the session cookie's name.
+const cookieName = "atelier"
+
+type ctxKey int
+
+const (
+	memberKey ctxKey = iota
+	sessionKey
+	logInfoKey
+)
+
+// logInfo lets inner handlers tell the request log who the member was.
+type logInfo struct{ member int64 }
+
+// securityHeaders sets the headers every response carries. Scripts and
+// styles come only from Atelier itself, with no inline code.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; "+
+			"style-src 'self'; img-src 'self' data:; connect-src 'self'; "+
+			"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOrigin refuses cross-origin form posts, using the browser's
+// Sec-Fetch-Site and Origin headers.
+func crossOrigin(next http.Handler) http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "cross-origin request refused", http.StatusForbidden)
+	}))
+	return cop.Handler(next)
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests writes one line per request: method, route pattern, status,
+// duration and member. Polling and static files log at debug level.
+func (s *Server) logRequests(mux *http.ServeMux, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		info := &logInfo{}
+		r = r.WithContext(context.WithValue(r.Context(), logInfoKey, info))
+		next.ServeHTTP(sw, r)
+
+		level := slog.LevelInfo
+		if r.Method == http.MethodGet && sw.status < 400 {
+			level = slog.LevelDebug
+		}
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		s.log.Log(r.Context(), level, "http request", "method", r.Method,
+			"route", route(mux, r), "path", r.URL.Path, "status", sw.status,
+			"duration_ms", time.Since(start).Milliseconds(), "member", info.member)
+	})
+}
+
+// recoverPanics turns a panic into a 500 and a logged stack.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "path", r.URL.Path, "panic", fmt.Sprint(v),
+					"stack", string(debug.Stack()))
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// currentSession finds the signed-in member from the session cookie.
+func (s *Server) currentSession(r *http.Request) (db.Session, db.Member, bool) {
+	sess, _ := s.store.Get(r, cookieName)
+	tok, _ := sess.Values["tok"].(string)
+	if tok == "" {
+		return db.Session{}, db.Member{}, false
+	}
+	ds, m, err := s.db.ActiveSession(r.Context(), auth.HashToken(tok))
+	if err != nil {
+		return ds, m, false
+	}
+	return ds, m, true
+}
+
+// member wraps a handler that needs a signed-in member. Anyone else is sent
+// to sign in (to setup on a fresh install); htmx requests get a redirect
+// header instead so the whole page moves.
+func (s *Server) member(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ds, m, ok := s.currentSession(r)
+		if !ok {
+			s.toLogin(w, r)
+			return
+		}
+		if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
+			info.member = m.ID
+		}
+		ctx := context.WithValue(r.Context(), memberKey, &m)
+		ctx = context.WithValue(ctx, sessionKey, &ds)
+		h(w, r.WithContext(ctx))
+	})
+}
+
+// admin wraps a handler only admins may use; other members get 403.
+func (s *Server) admin(h http.HandlerFunc) http.Handler {
+	return s.member(func(w http.ResponseWriter, r *http.Request) {
+		if !memberOf(r).Admin {
+			s.fail(w, r, http.StatusForbidden, "Only admins may open this page.")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request) {
+	target := "/login"
+	if n, err := s.db.CountMembers(r.Context()); err == nil && n == 0 {
+		target = "/setup"
+	} else if r.Method == http.MethodGet && r.URL.Path != "/" {
+		target += "?next=" + url.QueryEscape(r.URL.RequestURI())
+	}
+	if r.Header.Get("HX-Request") == "true" {
+		w.Header().Set("HX-Redirect", target)
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// memberOf returns the signed-in member of a request inside s.member.
+func memberOf(r *http.Request) *db.Member {
+	m, _ := r.Context().Value(memberKey).(*db.Member)
+	return m
+}
+
+// sessionOf returns the session of a request inside s.member.
+func sessionOf(r *http.Request) *db.Session {
+	ds, _ := r.Context().Value(sessionKey).(*db.Session)
+	return ds
+}
+
+// route is the pattern that served r, for logs and metrics; paths carry
+// ids, patterns do not.
+func route(mux *http.ServeMux, r *http.Request) string {
+	_, pattern := mux.Handler(r)
+	return pattern
+}

@@ -1,0 +1,49 @@
+package handlers
+
+import (
+	"net/http"
+
+	"atelier/static"
+)
+
+// routes lists every route. Pages that need a member are wrapped in
+// s.member, admin pages in s.admin; everything passes the outer
+// middleware (logging, recovery, security headers, cross-origin checks).
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// Open to anyone.
+	mux.Handle("GET /static/", static.Handler())
+	mux.HandleFunc("GET /healthz", s.getHealthz)
+	mux.HandleFunc("GET /readyz", s.getReadyz)
+	if s.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.Metrics)
+	}
+	mux.HandleFunc("GET /setup", s.getSetup)
+	mux.HandleFunc("POST /setup", s.postSetup)
+	mux.HandleFunc("GET /login", s.getLogin)
+	mux.HandleFunc("POST /login", s.postLogin)
+	mux.HandleFunc("POST /logout", s.postLogout)
+
+	// Members.
+	mux.Handle("GET /{$}", s.member(s.getStudio))
+	mux.Handle("POST /jobs", s.member(s.postJob))
+	mux.Handle("GET /jobs/{id}", s.member(s.getJob))
+	mux.Handle("GET /jobs/{id}/card", s.member(s.getJobCard))
+	mux.Handle("POST /jobs/{id}/cancel", s.member(s.postCancelJob))
+	mux.Handle("GET /quota", s.member(s.getQuota))
+	mux.Handle("GET /gallery", s.member(s.getGallery))
+	mux.Handle("GET /images/{id}", s.member(s.getImage))
+	mux.Handle("POST /images/{id}/delete", s.member(s.postDeleteImage))
+	mux.Handle("GET /files/{id}/{sha}/{kind}", s.member(s.getImageFile))
+	mux.Handle("GET /usage", s.member(s.getUsage))
+
+	// Admins.
+	mux.Handle("GET /admin", s.admin(s.getAdmin))
+	mux.Handle("POST /admin/limits", s.admin(s.postLimits))
+	mux.Handle("POST /admin/members", s.admin(s.postAddMember))
+	mux.Handle("POST /admin/members/{id}", s.admin(s.postUpdateMember))
+
+	return s.logRequests(mux, s.recoverPanics(securityHeaders(
+		http.MaxBytesHandler(crossOrigin(mux), maxBody))))
+}

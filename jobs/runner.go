@@ -1,0 +1,221 @@
+// Package jobs runs generations: it admits a job against the budgets,
+// queues it fairly between members, waits on the shared limiter for each
+// upstream call, calls the provider, and stores and settles what came back.
+// The browser, the JSON API and the Gemini-protocol endpoint all submit
+// through the same Runner, so they share one queue, one limiter and one
+// ledger.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"atelier/db"
+	"atelier/imagegen"
+	"atelier/quota"
+)
+
+// Config wires a Runner.
+type Config struct {
+	DB        *db.DB
+	Catalog   *imagegen.Catalog
+	Providers map[imagegen.Protocol]imagegen.Provider
+	Limits    func(group string) quota.Limits
+	Budgets   db.Budgets
+	MaxQueued int // per member; 0 means 20
+	Inflight  int // upstream calls at once; 0 means 16
+	Attempts  int // attempts per call for transient faults; 0 means 4
+	Backoff   quota.Backoff
+	Logger    *slog.Logger
+	Metrics   Metrics
+}
+
+// Runner owns the queues and limiters of every model group.
+type Runner struct {
+	cfg  Config
+	log  *slog.Logger
+	sem  chan struct{}
+	wake chan struct{}
+
+	mu      sync.Mutex
+	groups  map[string]*group
+	running map[int64]*run
+	changed chan struct{} // closed and replaced whenever a job changes
+	stopped bool
+}
+
+// group is one upstream quota: its limiter and its fair queue.
+type group struct {
+	name    string
+	limiter *quota.Limiter
+	queue   *quota.Queue
+}
+
+// New returns a Runner; call Start to begin work.
+func New(cfg Config) *Runner {
+	if cfg.MaxQueued == 0 {
+		cfg.MaxQueued = 20
+	}
+	if cfg.Inflight == 0 {
+		cfg.Inflight = 16
+	}
+	if cfg.Attempts == 0 {
+		cfg.Attempts = 4
+	}
+	if cfg.Backoff.Base == 0 {
+		cfg.Backoff = quota.Backoff{Base: time.Second, Cap: 30 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Limits == nil {
+		cfg.Limits = func(string) quota.Limits { return quota.Limits{RPM: 60, TPM: 60} }
+	}
+
+	r := &Runner{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		sem:     make(chan struct{}, cfg.Inflight),
+		groups:  map[string]*group{},
+		running: map[int64]*run{},
+		changed: make(chan struct{}),
+	}
+	for _, name := range cfg.Catalog.Groups() {
+		r.groups[name] = &group{
+			name:    name,
+			limiter: quota.NewLimiter(cfg.Limits(name)),
+			queue:   quota.NewQueue(0),
+		}
+	}
+	return r
+}
+
+// Budgets returns the configured budget defaults.
+func (r *Runner) Budgets() db.Budgets { return r.cfg.Budgets }
+
+// Catalog returns the model catalog.
+func (r *Runner) Catalog() *imagegen.Catalog { return r.cfg.Catalog }
+
+// MaxQueued returns the per-member cap on queued jobs.
+func (r *Runner) MaxQueued() int { return r.cfg.MaxQueued }
+
+// Limiter returns the limiter of a model's group, nil for unknown models.
+func (r *Runner) Limiter(model string) *quota.Limiter {
+	g := r.groupOf(model)
+	if g == nil {
+		return nil
+	}
+	return g.limiter
+}
+
+// Groups lists every group's name with its limiter and queue length.
+func (r *Runner) Groups() []GroupState {
+	var out []GroupState
+	for _, name := range r.cfg.Catalog.Groups() {
+		g := r.groups[name]
+		out = append(out, GroupState{Name: name, Limiter: g.limiter, Waiting: g.queue.Len()})
+	}
+	return out
+}
+
+// GroupState describes one limit group for display.
+type GroupState struct {
+	Name    string
+	Limiter *quota.Limiter
+	Waiting int
+}
+
+// SetLimits changes a group's limits at once.
+func (r *Runner) SetLimits(name string, l quota.Limits) error {
+	g, ok := r.groups[name]
+	if !ok {
+		return fmt.Errorf("no limit group %q", name)
+	}
+	g.limiter.SetLimits(l)
+	r.notify()
+	return nil
+}
+
+func (r *Runner) groupOf(model string) *group {
+	m, ok := r.cfg.Catalog.Lookup(model)
+	if !ok {
+		return nil
+	}
+	return r.groups[m.Group]
+}
+
+// Changed returns a channel closed at the next change to any job, for
+// callers that wait for progress (the Gemini-protocol endpoint, tests).
+func (r *Runner) Changed() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.changed
+}
+
+func (r *Runner) notify() {
+	r.mu.Lock()
+	close(r.changed)
+	r.changed = make(chan struct{})
+	r.mu.Unlock()
+}
+
+// Start resumes the jobs a previous process left unfinished and starts one
+// dispatcher per group. They stop when ctx ends; Wait then waits for the
+// upstream calls in flight.
+func (r *Runner) Start(ctx context.Context) error {
+	unfinished, err := r.cfg.DB.UnfinishedJobs(ctx)
+	if err != nil {
+		return fmt.Errorf("resume jobs: %w", err)
+	}
+	for _, j := range unfinished {
+		g := r.groupOf(j.Model)
+		if g == nil {
+			r.cfg.DB.FinishJob(ctx, j.ID, db.StatusFailed, "model no longer offered")
+			continue
+		}
+		g.queue.PushFront(quota.Item{JobID: j.ID, MemberID: j.MemberID, Tokens: j.EstTokens})
+	}
+	if len(unfinished) > 0 {
+		r.log.Info("resumed unfinished jobs", "count", len(unfinished))
+	}
+
+	for _, g := range r.groups {
+		go r.dispatch(ctx, g)
+	}
+	return nil
+}
+
+// Wait blocks until every upstream call in flight has ended.
+func (r *Runner) Wait() {
+	for i := 0; i < cap(r.sem); i++ {
+		r.sem <- struct{}{}
+	}
+}
+
+// errStopped is what a submission gets after shutdown began.
+var errStopped = errors.New("Atelier is shutting down; try again in a moment")
+
+// Models lists the catalog's models whose provider is configured, the
+// ones members may choose.
+func (r *Runner) Models() []imagegen.Model {
+	var out []imagegen.Model
+	for _, m := range r.cfg.Catalog.Models() {
+		if r.cfg.Providers[m.Protocol] != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Model looks up a model members may choose.
+func (r *Runner) Model(id string) (imagegen.Model, bool) {
+	m, ok := r.cfg.Catalog.Lookup(id)
+	if !ok || r.cfg.Providers[m.Protocol] == nil {
+		return imagegen.Model{}, false
+	}
+	return m, true
+}

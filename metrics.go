@@ -1,0 +1,102 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"atelier/imagegen"
+	"atelier/jobs"
+)
+
+// metrics is Atelier's Prometheus registry and the Runner's Metrics.
+type metrics struct {
+	reg     *prometheus.Registry
+	calls   *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+	tokens  *prometheus.CounterVec
+	usd     *prometheus.CounterVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "atelier_upstream_requests_total",
+			Help: "Upstream calls by model, outcome class and HTTP status.",
+		}, []string{"model", "outcome", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "atelier_generation_seconds",
+			Help:    "Duration of upstream generation calls.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 12),
+		}, []string{"model"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "atelier_tokens_charged_total",
+			Help: "Quota tokens charged to members.",
+		}, []string{"model"}),
+		usd: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "atelier_usd_charged_total",
+			Help: "US dollars charged to members.",
+		}, []string{"model"}),
+	}
+	m.reg.MustRegister(m.calls, m.latency, m.tokens, m.usd,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// ObserveCall counts one upstream call by its outcome.
+func (m *metrics) ObserveCall(model, group string, err error, d time.Duration) {
+	outcome, status := "ok", "200"
+	var ge *imagegen.Error
+	if errors.As(err, &ge) {
+		outcome, status = className(ge.Class), strconv.Itoa(ge.Status)
+	} else if err != nil {
+		outcome, status = "error", "0"
+	}
+	m.calls.WithLabelValues(model, outcome, status).Inc()
+	m.latency.WithLabelValues(model).Observe(d.Seconds())
+}
+
+// ObserveCharge adds what one call charged.
+func (m *metrics) ObserveCharge(model string, tokens, micros int64) {
+	m.tokens.WithLabelValues(model).Add(float64(tokens))
+	m.usd.WithLabelValues(model).Add(float64(micros) / 1e6)
+}
+
+// watch exports the queue depth and limiter capacity of every group.
+func (m *metrics) watch(r *jobs.Runner) {
+	gauge := func(name, help string, f func(jobs.GroupState) float64) {
+		desc := prometheus.NewDesc(name, help, []string{"group"}, nil)
+		m.reg.MustRegister(collectorFunc{desc: desc, collect: func(ch chan<- prometheus.Metric) {
+			for _, g := range r.Groups() {
+				ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, f(g), g.Name)
+			}
+		}})
+	}
+	gauge("atelier_queue_depth", "Jobs waiting per limit group.",
+		func(g jobs.GroupState) float64 { return float64(g.Waiting) })
+	gauge("atelier_limiter_requests_available", "Requests the limiter could send now.",
+		func(g jobs.GroupState) float64 { n, _ := g.Limiter.Available(); return float64(n) })
+	gauge("atelier_limiter_tokens_available", "Tokens the limiter could send now.",
+		func(g jobs.GroupState) float64 { _, n := g.Limiter.Available(); return float64(n) })
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// collectorFunc is a collector built from one description and a function.
+type collectorFunc struct {
+	desc    *prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
+
+func className(c imagegen.Class) string { return jobs.ClassName(c) }
