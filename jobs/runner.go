@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
@@ -88,7 +89,9 @@ func New(cfg Config) *Runner {
 		r.groups[name] = &group{
 			name:    name,
 			limiter: quota.NewLimiter(cfg.Limits(name)),
-			queue:   quota.NewQueue(0),
+			// The database enforces the per-member cap durably and
+			// atomically with the reservation; the queue takes all.
+			queue: quota.NewQueue(math.MaxInt32),
 		}
 	}
 	return r
@@ -177,7 +180,7 @@ func (r *Runner) Start(ctx context.Context) error {
 			r.cfg.DB.FinishJob(ctx, j.ID, db.StatusFailed, "model no longer offered")
 			continue
 		}
-		g.queue.PushFront(quota.Item{JobID: j.ID, MemberID: j.MemberID, Tokens: j.EstTokens})
+		g.queue.Push(quota.Item{JobID: j.ID, MemberID: j.MemberID, Tokens: j.EstTokens})
 	}
 	if len(unfinished) > 0 {
 		r.log.Info("resumed unfinished jobs", "count", len(unfinished))

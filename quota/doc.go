@@ -28,7 +28,12 @@
 // Tokens are checked against the log only. A second bucket for tokens was
 // tried and dropped: with jobs of 1 to 4 tokens, the window frees tokens
 // in lumps as old grants age out, a small token bucket cannot take a lump
-// at once, and the delay compounds; it cost 10 % of TPM in the test.
+// at once, and the delay compounds; it cost 10 % of TPM in the test. A
+// shorter second window (a sixth of the limit per ten seconds) cost 2-12 %.
+// The price of checking tokens against the full window only: when TPM is
+// what binds, a minute's tokens tend to go in its first twenty seconds, so
+// a job arriving in the quiet rest of the minute waits for the next one
+// even when it is first in the queue.
 //
 // Margin (half a second) pads the window because the provider counts a
 // request when it arrives, and network delay varies from call to call: two

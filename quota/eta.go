@@ -13,8 +13,11 @@ func (l *Limiter) Available() (requests, tokens int64) {
 	rpm, tpm := l.effective()
 
 	// Nothing goes while paused.
+	if l.hold().After(now) && tpm == 0 {
+		return 0, Unlimited
+	}
 	if l.hold().After(now) {
-		return 0, min(0, tpmOrUnlimited(tpm))
+		return 0, 0
 	}
 	requests = max(0, rpm-int64(len(l.log)))
 	if l.cfg.RPD > 0 {
@@ -28,14 +31,6 @@ func (l *Limiter) Available() (requests, tokens int64) {
 		used += g.tokens
 	}
 	return requests, max(0, tpm-used)
-}
-
-// tpmOrUnlimited maps "no token limit" to Unlimited.
-func tpmOrUnlimited(tpm int64) int64 {
-	if tpm == 0 {
-		return Unlimited
-	}
-	return tpm
 }
 
 // Waiting returns how many Wait calls are blocked.

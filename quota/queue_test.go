@@ -169,9 +169,10 @@ func TestQueueNextBlocks(t *testing.T) {
 			time.Sleep(time.Minute)
 			q.Push(Item{JobID: 9, MemberID: 1})
 		}()
+		start := time.Now()
 		it, err := q.Next(t.Context())
-		if err != nil || it.JobID != 9 || time.Since(time.Time{}) == 0 {
-			t.Fatalf("Next = %v, %v", it, err)
+		if err != nil || it.JobID != 9 || time.Since(start) != time.Minute {
+			t.Fatalf("Next = %v, %v after %v", it, err, time.Since(start))
 		}
 
 		// An empty queue gives up when the context ends.

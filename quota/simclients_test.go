@@ -39,7 +39,9 @@ type simRecord struct {
 }
 
 // newJob creates and records a submitted job.
-func (r *simRecord) newJob(member int64, rng *rand.Rand, size func(*rand.Rand) int64) simJob {
+func (r *simRecord) newJob(member int64, rng *rand.Rand,
+	size func(*rand.Rand) int64) simJob {
+
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.nextID++
