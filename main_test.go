@@ -80,6 +80,9 @@ func startServer(t *testing.T, env map[string]string, args ...string) *server {
 		case <-time.After(30 * time.Second):
 			t.Error("server did not stop within 30 s")
 		}
+		if key := env["GEMINI_API_KEY"]; key != "" && strings.Contains(s.stderr.String(), key) {
+			t.Error("the server log contains the provider key")
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", s.stderr)
 		}

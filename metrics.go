@@ -43,8 +43,13 @@ func newMetrics() *metrics {
 			Name: "atelier_usd_charged_total",
 			Help: "US dollars charged to members.",
 		}, []string{"model"}),
+		http: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "atelier_http_request_seconds",
+			Help:    "HTTP request duration by route pattern and status class.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
+		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.calls, m.latency, m.tokens, m.usd,
+	m.reg.MustRegister(m.calls, m.latency, m.tokens, m.usd, m.http,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -60,6 +65,15 @@ func (m *metrics) ObserveCall(model, group string, err error, d time.Duration) {
 	}
 	m.calls.WithLabelValues(model, outcome, status).Inc()
 	m.latency.WithLabelValues(model).Observe(d.Seconds())
+}
+
+// ObserveHTTP records one HTTP request by route pattern; unmatched paths
+// share one label so a scan of random URLs cannot grow the series.
+func (m *metrics) ObserveHTTP(route string, status int, d time.Duration) {
+	if route == "" {
+		route = "unmatched"
+	}
+	m.http.WithLabelValues(route, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
 }
 
 // ObserveCharge adds what one call charged.

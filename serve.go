@@ -68,7 +68,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	h := handlers.New(handlers.Config{DB: store, Runner: runner, Logger: log,
-		CookieKeys: keys, ProviderName: providerName, Metrics: metrics.handler()})
+		CookieKeys: keys, ProviderName: providerName, Metrics: metrics.handler(),
+		ObserveHTTP: metrics.ObserveHTTP})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

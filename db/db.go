@@ -159,8 +159,16 @@ func (d *DB) applyMigration(ctx context.Context, name string) error {
 
 // Backup writes a consistent copy of the live database to path with
 // VACUUM INTO, which reads one snapshot while writers carry on.
+//
+// It runs on a connection of its own: the reader pool is query-only, which
+// SQLite counts as forbidding VACUUM INTO, and the writer must stay free.
 func (d *DB) Backup(ctx context.Context, path string) error {
-	_, err := d.read.ExecContext(ctx, `VACUUM INTO ?`, path)
+	conn, err := sql.Open("sqlite", dsn(d.Path, false))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
 	return err
 }
 

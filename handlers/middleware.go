@@ -94,9 +94,13 @@ func (s *Server) logRequests(mux *http.ServeMux, next http.Handler) http.Handler
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
+		pattern, took := route(mux, r), time.Since(start)
 		s.log.Log(r.Context(), level, "http request", "method", r.Method,
-			"route", route(mux, r), "path", r.URL.Path, "status", sw.status,
-			"duration_ms", time.Since(start).Milliseconds(), "member", info.member)
+			"route", pattern, "path", r.URL.Path, "status", sw.status,
+			"duration_ms", took.Milliseconds(), "member", info.member)
+		if s.cfg.ObserveHTTP != nil {
+			s.cfg.ObserveHTTP(pattern, sw.status, took)
+		}
 	})
 }
 

@@ -6,6 +6,7 @@ package handlers
 import (
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/sessions"
 
@@ -21,6 +22,10 @@ type Config struct {
 	CookieKeys   [][]byte // pairs of hash and block keys for the session cookie
 	ProviderName string   // what /readyz reports as configured
 	Metrics      http.Handler
+
+	// ObserveHTTP, when set, receives every request's route pattern,
+	// status and duration (for metrics).
+	ObserveHTTP func(route string, status int, d time.Duration)
 }
 
 // Server holds the dependencies of every handler.

@@ -162,7 +162,7 @@ func TestOtherMembersJobIsNotFound(t *testing.T) {
 	id := testapp.JobIDFromLocation(t, grace.PostForm("/jobs", validForm()))
 	app.WaitJobs(t, id)
 	for _, path := range []string{"/jobs/%d", "/jobs/%d/card"} {
-		p := strings.Replace(path, "%d", itoa(id), 1)
+		p := strings.Replace(path, "%d", strconv.FormatInt(id, 10), 1)
 		if res := alan.Get(p); res.StatusCode != http.StatusNotFound {
 			t.Errorf("another member's GET %s: %d, want 404", p, res.StatusCode)
 		}
@@ -174,4 +174,3 @@ func TestOtherMembersJobIsNotFound(t *testing.T) {
 	}
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

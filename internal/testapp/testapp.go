@@ -40,6 +40,10 @@ type Options struct {
 	Attempts  int
 	Backoff   quota.Backoff
 	DBPath    string
+
+	// Secrets must never appear in the server's log: provider keys,
+	// passwords, API keys. AddMember and Login add theirs.
+	Secrets []string
 }
 
 // App is a running Atelier.
@@ -49,8 +53,19 @@ type App struct {
 	Runner *jobs.Runner
 	Server *httptest.Server
 
-	logMu sync.Mutex
-	log   bytes.Buffer
+	logMu   sync.Mutex
+	log     bytes.Buffer
+	secrets []string
+}
+
+// Secret registers a value that must never appear in the server's log;
+// the check runs when the test ends.
+func (a *App) Secret(s string) {
+	a.logMu.Lock()
+	defer a.logMu.Unlock()
+	if s != "" {
+		a.secrets = append(a.secrets, s)
+	}
 }
 
 // lockedWriter lets the server log from many goroutines into one buffer.
@@ -87,7 +102,7 @@ func New(t testing.TB, o Options) *App {
 		o.Limits = quota.Limits{RPM: 600, TPM: 600}
 	}
 
-	a := &App{}
+	a := &App{secrets: o.Secrets}
 	logger := slog.New(slog.NewTextHandler(lockedWriter{a}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx, cancel := context.WithCancel(context.Background())
 
@@ -113,6 +128,12 @@ func New(t testing.TB, o Options) *App {
 		cancel()
 		a.Runner.Wait()
 		store.Close()
+		log := a.Log()
+		for _, secret := range a.secrets {
+			if strings.Contains(log, secret) {
+				t.Errorf("the server log contains a secret (%d bytes long)", len(secret))
+			}
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", a.Log())
 		}
@@ -123,6 +144,7 @@ func New(t testing.TB, o Options) *App {
 // AddMember creates a member directly in the database.
 func (a *App) AddMember(t testing.TB, name, password string, admin bool) db.Member {
 	t.Helper()
+	a.Secret(password)
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		t.Fatal(err)
