@@ -24,7 +24,8 @@ import (
 // 50 PartiPrompts: it signs in, posts each prompt, waits for the jobs, and
 // checks the gallery, every stored image and the member's usage.
 func TestPartiPromptsEndToEnd(t *testing.T) {
-	srv := startServer(t, nil, "--daily-tokens", "1000")
+	srv := startServer(t, nil, "--daily-tokens", "1000", "--max-queued", "50",
+		"--rpm", "600", "--tpm", "600")
 	b := newBrowser(t, srv.URL)
 	res := b.post("/setup", url.Values{"name": {"ada"}, "password": {"analytical-engine"}})
 	if res.StatusCode != http.StatusSeeOther {

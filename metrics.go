@@ -21,6 +21,7 @@ type metrics struct {
 	latency *prometheus.HistogramVec
 	tokens  *prometheus.CounterVec
 	usd     *prometheus.CounterVec
+	http    *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {

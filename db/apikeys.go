@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"atelier/auth"
@@ -54,7 +55,8 @@ func scanAPIKey(row interface{ Scan(...any) error }, extra ...any) (APIKey, erro
 // plaintext key, which exists only in this return value: the database
 // keeps its hash. The key gets its own 'api' session in the same
 // transaction.
-func (d *DB) CreateAPIKey(ctx context.Context, memberID int64, name string) (APIKey, string, error) {
+func (d *DB) CreateAPIKey(ctx context.Context, memberID int64,
+	name string) (APIKey, string, error) {
 	plain := APIKeyPrefix + auth.Token(32)
 	hash := auth.HashToken(plain)
 	now := millis(d.now())
@@ -69,9 +71,10 @@ func (d *DB) CreateAPIKey(ctx context.Context, memberID int64, name string) (API
 		if err != nil {
 			return err
 		}
-		k, err = scanAPIKey(tx.QueryRowContext(ctx, `INSERT INTO api_keys AS k(member_id,
+		k, err = scanAPIKey(tx.QueryRowContext(ctx, `INSERT INTO api_keys(member_id,
 			name, key_hash, prefix, session_id, created_at) VALUES (?, ?, ?, ?, ?, ?)
-			RETURNING `+apiKeyCols, memberID, name, hash, plain[:apiKeyShown], sid, now))
+			RETURNING `+strings.ReplaceAll(apiKeyCols, "k.", ""),
+			memberID, name, hash, plain[:apiKeyShown], sid, now))
 		return err
 	})
 	if err != nil {
@@ -128,7 +131,8 @@ func (d *DB) RevokeAPIKey(ctx context.Context, memberID, keyID int64) error {
 // The key's session is not required to be open: disabling a member ends
 // every session, yet re-enabling them should bring their scripts back
 // without new keys; revocation is what ends a key for good.
-func (d *DB) APIKeyByHash(ctx context.Context, hash string) (APIKey, Member, Session, error) {
+func (d *DB) APIKeyByHash(ctx context.Context,
+	hash string) (APIKey, Member, Session, error) {
 	var m Member
 	var s Session
 	var mCreated, sCreated int64

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strings"
+	"time"
 )
 
 // ErrSettled is returned when a call's outcome was already recorded; the
@@ -112,4 +113,77 @@ func (d *DB) SettleCall(ctx context.Context, j Job, call int, attemptID int64, i
 			WHERE id = ?`, millis(now), kind, attemptID)
 		return err
 	})
+}
+
+// AbandonAttempts marks the attempts of unfinished jobs that never ended:
+// the process stopped while they were in flight, so the provider may have
+// answered (and billed) them without Atelier learning of it. Their calls
+// are not settled, so the job sends them again and the member is charged
+// once. It returns how many attempts it marked.
+func (d *DB) AbandonAttempts(ctx context.Context) (int64, error) {
+	res, err := d.write.ExecContext(ctx, `UPDATE attempts SET outcome = 'interrupted',
+		finished_at = ?, detail = 'the process stopped while the call was in flight'
+		WHERE outcome = 'pending' AND job_id IN
+		(SELECT id FROM jobs WHERE status IN ('queued', 'running'))`, millis(d.now()))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// Attempt is one recorded upstream call attempt.
+type Attempt struct {
+	ID         int64
+	JobID      int64
+	Call       int
+	StartedAt  time.Time
+	FinishedAt time.Time // zero while pending
+	Outcome    string    // pending, settle, refund, interrupted or a class name
+	Detail     string
+}
+
+// JobAttempts lists a job's attempts in the order they were made.
+func (d *DB) JobAttempts(ctx context.Context, jobID int64) ([]Attempt, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT id, job_id, call, started_at,
+		finished_at, outcome, detail FROM attempts WHERE job_id = ? ORDER BY id`, jobID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	var out []Attempt
+	for rows.Next() {
+		var a Attempt
+		var started int64
+		var finished sql.NullInt64
+		err := rows.Scan(&a.ID, &a.JobID, &a.Call, &started, &finished, &a.Outcome,
+			&a.Detail)
+		if err != nil {
+			return nil, err
+		}
+		a.StartedAt, a.FinishedAt = fromMillis(started), nullTime(finished)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// JobLedger lists a job's ledger rows oldest first: its reserve row, then
+// one settle or refund row per call.
+func (d *DB) JobLedger(ctx context.Context, jobID int64) ([]LedgerEntry, error) {
+	rows, err := d.read.QueryContext(ctx, `SELECT `+ledgerCols+` FROM ledger l
+		JOIN members m ON m.id = l.member_id WHERE l.job_id = ? ORDER BY l.id`, jobID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	var out []LedgerEntry
+	for rows.Next() {
+		e, err := scanLedger(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

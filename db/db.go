@@ -135,10 +135,11 @@ func (d *DB) migrate(ctx context.Context) error {
 
 // applyMigration runs one migration file in its own transaction, once.
 func (d *DB) applyMigration(ctx context.Context, name string) error {
+	short := strings.TrimPrefix(name, "migrations/")
 	return d.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		err := tx.QueryRowContext(ctx,
-			`SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&n)
+			`SELECT count(*) FROM migrations WHERE name = ?`, short).Scan(&n)
 		if err != nil || n > 0 {
 			return err
 		}
@@ -152,7 +153,7 @@ func (d *DB) applyMigration(ctx context.Context, name string) error {
 		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO migrations(name, applied_at) VALUES (?, ?)`,
-			strings.TrimPrefix(name, "migrations/"), time.Now().UnixMilli())
+			short, time.Now().UnixMilli())
 		return err
 	})
 }

@@ -44,7 +44,7 @@ func ParseCursor(s string) Cursor {
 // and they combine with AND.
 type GalleryQuery struct {
 	Search      string    // as typed; see MatchExpr
-	Member      int64     // only this member's images
+	Member      int64     // only this member's images; 0: everyone
 	Model       string    // only this model's
 	AspectRatio string    // only this aspect ratio
 	From, To    time.Time // created at or after From, and before To
@@ -54,17 +54,24 @@ type GalleryQuery struct {
 	Limit       int       // 48 when zero
 }
 
-// where builds the WHERE clause and its arguments.
-func (q GalleryQuery) where() (string, []any) {
+// where builds the WHERE clause and its arguments. common says the search
+// matches many images; see Gallery.
+func (q GalleryQuery) where(common bool) (string, []any) {
 	conds, args := []string{"1 = 1"}, []any{}
 	add := func(cond string, a ...any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
 	if m := MatchExpr(q.Search); m != "" {
-		add("i.id IN (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)", m)
+		// The unary plus stops SQLite from driving the query from the
+		// search's matches, so it walks the date index instead.
+		in := "i.id IN"
+		if common {
+			in = "+i.id IN"
+		}
+		add(in+" (SELECT rowid FROM images_fts WHERE images_fts MATCH ?)", m)
 	}
-	if q.Member > 0 {
+	if q.Member != 0 {
 		add("i.member_id = ?", q.Member)
 	}
 	if q.Model != "" {
@@ -101,7 +108,14 @@ func (d *DB) Gallery(ctx context.Context, q GalleryQuery) ([]Image, Cursor, erro
 	if q.Limit <= 0 {
 		q.Limit = 48
 	}
-	where, args := q.where()
+	// A search matching few images is fastest read from its matches and
+	// sorted; one matching many is fastest by walking the images in page
+	// order and keeping the matches, which fills a page within a few rows.
+	common, err := d.commonSearch(ctx, MatchExpr(q.Search))
+	if err != nil {
+		return nil, Cursor{}, err
+	}
+	where, args := q.where(common)
 	order := "DESC"
 	if q.Oldest {
 		order = "ASC"
@@ -130,6 +144,21 @@ func (d *DB) Gallery(ctx context.Context, q GalleryQuery) ([]Image, Cursor, erro
 	out = out[:q.Limit]
 	last := out[len(out)-1]
 	return out, Cursor{At: last.CreatedAt, ID: last.ID}, nil
+}
+
+// commonMatches is how many matches make a search "common".
+const commonMatches = 2000
+
+// commonSearch reports whether a MATCH expression matches at least
+// commonMatches images, counting no further than that.
+func (d *DB) commonSearch(ctx context.Context, match string) (bool, error) {
+	if match == "" {
+		return false, nil
+	}
+	var n int
+	err := d.read.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT rowid FROM images_fts
+		WHERE images_fts MATCH ? LIMIT ?)`, match, commonMatches).Scan(&n)
+	return n >= commonMatches, err
 }
 
 // SetFavourite marks or unmarks an image as one of a member's favourites.

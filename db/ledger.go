@@ -17,7 +17,8 @@ type DayUsage struct {
 // DailyUsage returns settled spending per day for the days days ending
 // today, oldest first, with empty days included. memberID 0 means the
 // whole team. Rows count on the day of their job, as budgets do.
-func (d *DB) DailyUsage(ctx context.Context, memberID int64, days int, loc *time.Location) ([]DayUsage, error) {
+func (d *DB) DailyUsage(ctx context.Context, memberID int64, days int,
+	loc *time.Location) ([]DayUsage, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
@@ -103,7 +104,8 @@ func scanLedger(rows *sql.Rows) (LedgerEntry, error) {
 
 // EachLedger calls fn for every row the query selects, newest first,
 // without holding them all in memory. fn's error stops the walk.
-func (d *DB) EachLedger(ctx context.Context, q LedgerQuery, fn func(LedgerEntry) error) error {
+func (d *DB) EachLedger(ctx context.Context, q LedgerQuery,
+	fn func(LedgerEntry) error) error {
 	where, args := q.where()
 	query := `SELECT ` + ledgerCols + ` FROM ledger l JOIN members m ON m.id = l.member_id
 		WHERE ` + where + ` ORDER BY l.id DESC`
@@ -161,7 +163,8 @@ type ModelUsage struct {
 
 // UsageByModel sums settled spending per model for jobs created in
 // [from, to), most expensive first. memberID 0 means the whole team.
-func (d *DB) UsageByModel(ctx context.Context, memberID int64, from, to time.Time) ([]ModelUsage, error) {
+func (d *DB) UsageByModel(ctx context.Context, memberID int64,
+	from, to time.Time) ([]ModelUsage, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT model, count(DISTINCT job_id),
 		count(*), sum(spent_tokens), sum(spent_micros) FROM ledger
 		WHERE kind = 'settle' AND (? = 0 OR member_id = ?)

@@ -124,3 +124,27 @@ func TestSettleTwiceChargesOnce(t *testing.T) {
 		t.Errorf("%d tokens still reserved after the job ended", held)
 	}
 }
+
+// TestReopenKeepsData opens a database twice: the second open applies no
+// migration again and sees the first one's rows.
+func TestReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "r.db")
+	d, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.CreateMember(ctx, "ada", "x", true, false); err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+
+	d, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer d.Close()
+	if n, _ := d.CountMembers(ctx); n != 1 {
+		t.Errorf("%d members after reopening, want 1", n)
+	}
+}

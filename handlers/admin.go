@@ -167,4 +167,3 @@ func optionalUSD(v string, errs views.Errors) sql.NullInt64 {
 	}
 	return sql.NullInt64{Int64: int64(math.Round(f * 1e6)), Valid: true}
 }
-

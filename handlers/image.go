@@ -41,11 +41,17 @@ func (s *Server) getImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := memberOf(r)
+	fav, err := s.db.IsFavourite(r.Context(), m.ID, im.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
 	v := views.ImageView{ID: im.ID, JobID: im.JobID, SHA256: im.SHA256, Prompt: im.Prompt,
 		RewrittenPrompt: im.RewrittenPrompt, Model: im.Model, AspectRatio: im.AspectRatio,
 		Size: im.Size, Seed: im.Seed, MIME: im.MIME, Width: im.Width, Height: im.Height,
 		Author: im.Author, CreatedAt: im.CreatedAt, Tokens: j.SpentTokens,
-		Micros: j.SpentMicros, CanDelete: m.Admin || m.ID == im.MemberID}
+		Micros: j.SpentMicros, Images: len(j.Images), CanDelete: m.Admin || m.ID == im.MemberID,
+		Favourite: fav, DownloadName: downloadName(im)}
 	s.render(w, r, http.StatusOK, views.ImagePage(s.chrome(r, "Image", "gallery"), v))
 }
 
@@ -78,7 +84,8 @@ func (s *Server) getImageFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data, mime, sha, err := s.db.ImageData(r.Context(), id, kind == "thumb.jpg")
-	if errors.Is(err, db.ErrNotFound) || (err == nil && !strings.HasPrefix(sha, r.PathValue("sha"))) ||
+	if errors.Is(err, db.ErrNotFound) ||
+		(err == nil && !strings.HasPrefix(sha, r.PathValue("sha"))) ||
 		len(r.PathValue("sha")) < 16 {
 		http.NotFound(w, r)
 		return
@@ -100,12 +107,25 @@ func (s *Server) getImageFile(w http.ResponseWriter, r *http.Request) {
 			h.Set("Content-Disposition", `attachment; filename="`+downloadName(im)+`"`)
 		}
 	}
-	if r.Header.Get("If-None-Match") == etag {
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
 	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data)
+}
+
+// etagMatch reports whether an If-None-Match header names etag. The
+// header may list several tags, weak ones included (a weak match is
+// enough for a GET), or be "*".
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == etag || t == "*" {
+			return true
+		}
+	}
+	return false
 }
 
 // downloadName derives a safe file name from an image's prompt.

@@ -85,4 +85,3 @@ func (s *Server) defaultModel() string {
 	}
 	return ms[0].ID
 }
-

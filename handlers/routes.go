@@ -38,11 +38,34 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /files/{id}/{sha}/{kind}", s.member(s.getImageFile))
 	mux.Handle("GET /usage", s.member(s.getUsage))
 
+	// Gallery favourites and the ledger export (gallery and usage pages).
+	mux.Handle("POST /images/{id}/favourite", s.member(s.postFavourite))
+	mux.Handle("GET /usage/export.csv", s.member(s.getUsageExport))
+	// End of gallery and usage routes.
+
 	// Admins.
 	mux.Handle("GET /admin", s.admin(s.getAdmin))
 	mux.Handle("POST /admin/limits", s.admin(s.postLimits))
 	mux.Handle("POST /admin/members", s.admin(s.postAddMember))
 	mux.Handle("POST /admin/members/{id}", s.admin(s.postUpdateMember))
+
+	// --- Scripts: API keys, the JSON API, the Gemini protocol (begin) ---
+	// The settings page is a browser page; the rest authenticate with a
+	// member's API key, not the cookie (see api.go).
+	mux.Handle("GET /settings", s.member(s.getSettings))
+	mux.Handle("POST /settings/keys", s.member(s.postCreateKey))
+	mux.Handle("POST /settings/keys/{id}/revoke", s.member(s.postRevokeKey))
+	api := func(h http.HandlerFunc) http.Handler { return s.keyed(false, apiUnauthorized, h) }
+	mux.Handle("POST /api/v1/generations", api(s.postGeneration))
+	mux.Handle("GET /api/v1/generations/{id}", api(s.getGeneration))
+	mux.Handle("GET /api/v1/images", api(s.getAPIImages))
+	mux.Handle("GET /api/v1/images/{id}", api(s.getAPIImage))
+	mux.Handle("GET /api/v1/images/{id}/content", api(s.getAPIImageContent))
+	mux.Handle("GET /api/v1/quota", api(s.getAPIQuota))
+	for _, pattern := range geminiRoutes {
+		mux.Handle(pattern, s.keyed(true, googleUnauthenticated, s.postGeminiCall))
+	}
+	// --- Scripts (end) ---
 
 	return s.logRequests(mux, s.recoverPanics(securityHeaders(
 		http.MaxBytesHandler(crossOrigin(mux), maxBody))))

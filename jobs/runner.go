@@ -28,32 +28,49 @@ type Config struct {
 	Limits    func(group string) quota.Limits
 	Budgets   db.Budgets
 	MaxQueued int // per member; 0 means 20
-	Inflight  int // upstream calls at once; 0 means 16
+	Inflight  int // upstream calls at once per group; 0 means 16
 	Attempts  int // attempts per call for transient faults; 0 means 4
 	Backoff   quota.Backoff
-	Logger    *slog.Logger
-	Metrics   Metrics
+
+	// CallTimeout bounds one upstream call; 0 means 3 minutes.
+	CallTimeout time.Duration
+	// BillingPause is how long a billing stop pauses the provider before
+	// one call checks whether an admin topped the account up; 0 means
+	// 15 minutes.
+	BillingPause time.Duration
+	// RateLimitPatience is how long one call may keep meeting per-minute
+	// 429s before it is given up; 0 means 20 minutes.
+	RateLimitPatience time.Duration
+
+	Logger  *slog.Logger
+	Metrics Metrics
 }
 
 // Runner owns the queues and limiters of every model group.
 type Runner struct {
-	cfg  Config
-	log  *slog.Logger
-	sem  chan struct{}
-	wake chan struct{}
+	cfg   Config
+	log   *slog.Logger
+	calls sync.WaitGroup // every call goroutine, for Wait
 
 	mu      sync.Mutex
 	groups  map[string]*group
 	running map[int64]*run
-	changed chan struct{} // closed and replaced whenever a job changes
+	holds   map[string]hold // groups refusing new jobs; see pause.go
+	changed chan struct{}   // closed and replaced whenever a job changes
 	stopped bool
 }
 
 // group is one upstream quota: its limiter and its fair queue.
 type group struct {
-	name    string
-	limiter *quota.Limiter
-	queue   *quota.Queue
+	name     string
+	limiter  *quota.Limiter
+	queue    *quota.Queue
+	upstream bool // served by a remote provider, paused by a billing stop
+
+	// sem holds a slot per call from before its limiter wait until its
+	// answer: a call granted by the limiter is sent at once, so the
+	// provider's window sees it when the limiter counted it.
+	sem chan struct{}
 }
 
 // New returns a Runner; call Start to begin work.
@@ -73,6 +90,15 @@ func New(cfg Config) *Runner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 3 * time.Minute
+	}
+	if cfg.BillingPause == 0 {
+		cfg.BillingPause = 15 * time.Minute
+	}
+	if cfg.RateLimitPatience == 0 {
+		cfg.RateLimitPatience = 20 * time.Minute
+	}
 	if cfg.Limits == nil {
 		cfg.Limits = func(string) quota.Limits { return quota.Limits{RPM: 60, TPM: 60} }
 	}
@@ -80,18 +106,27 @@ func New(cfg Config) *Runner {
 	r := &Runner{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		sem:     make(chan struct{}, cfg.Inflight),
 		groups:  map[string]*group{},
 		running: map[int64]*run{},
+		holds:   map[string]hold{},
 		changed: make(chan struct{}),
 	}
 	for _, name := range cfg.Catalog.Groups() {
-		r.groups[name] = &group{
+		g := &group{
 			name:    name,
 			limiter: quota.NewLimiter(cfg.Limits(name)),
 			// The database enforces the per-member cap durably and
 			// atomically with the reservation; the queue takes all.
 			queue: quota.NewQueue(math.MaxInt32),
+			sem:   make(chan struct{}, cfg.Inflight),
+		}
+		// A 429 without a delay backs off as the Runner's policy says.
+		g.limiter.SetBackoff(cfg.Backoff)
+		r.groups[name] = g
+	}
+	for _, m := range cfg.Catalog.Models() {
+		if m.Protocol != imagegen.ProtocolOffline {
+			r.groups[m.Group].upstream = true
 		}
 	}
 	return r
@@ -170,6 +205,16 @@ func (r *Runner) notify() {
 // dispatcher per group. They stop when ctx ends; Wait then waits for the
 // upstream calls in flight.
 func (r *Runner) Start(ctx context.Context) error {
+	// Calls that were in flight when the last process died may have been
+	// billed by the provider; they are marked so, and sent again.
+	n, err := r.cfg.DB.AbandonAttempts(ctx)
+	if err != nil {
+		return fmt.Errorf("resume jobs: %w", err)
+	}
+	if n > 0 {
+		r.log.Warn("calls were in flight when the last process stopped; "+
+			"they are sent again and charged once", "calls", n)
+	}
 	unfinished, err := r.cfg.DB.UnfinishedJobs(ctx)
 	if err != nil {
 		return fmt.Errorf("resume jobs: %w", err)
@@ -189,14 +234,22 @@ func (r *Runner) Start(ctx context.Context) error {
 	for _, g := range r.groups {
 		go r.dispatch(ctx, g)
 	}
+
+	// Once ctx ends, submissions are refused: nothing would send them.
+	go func() {
+		<-ctx.Done()
+		r.mu.Lock()
+		r.stopped = true
+		r.mu.Unlock()
+	}()
 	return nil
 }
 
-// Wait blocks until every upstream call in flight has ended.
+// Wait blocks, after the Start context ended, until every upstream call
+// in flight has ended. Calls waiting on the limiter or a back-off stop at
+// once; their jobs stay running and resume at the next Start.
 func (r *Runner) Wait() {
-	for i := 0; i < cap(r.sem); i++ {
-		r.sem <- struct{}{}
-	}
+	r.calls.Wait()
 }
 
 // errStopped is what a submission gets after shutdown began.

@@ -22,6 +22,9 @@ type Request struct {
 	Seed        int64
 }
 
+// MaxImages is the most images one job may ask for.
+const MaxImages = 4
+
 // TooLargeError says a job needs more tokens than its group's per-minute
 // limit, so it could never be sent.
 type TooLargeError struct {
@@ -42,7 +45,7 @@ type PausedError struct {
 
 func (e *PausedError) Error() string {
 	return fmt.Sprintf("%s; new jobs for this model are refused until %s",
-		e.Reason, e.Until.Format("Jan 2 15:04 MST"))
+		e.Reason, e.Until.In(quotaZone()).Format("Jan 2 15:04 MST"))
 }
 
 // Submit admits a job: it checks the request against the model and the
@@ -58,8 +61,14 @@ func (r *Runner) Submit(ctx context.Context, req Request) (db.Job, error) {
 	if req.Size == "" && len(m.Sizes) > 0 {
 		req.Size = m.Sizes[0]
 	}
+	// A job of n images is checked as its first call: a model that makes
+	// one image a call (Gemini) makes n images in n calls.
+	if req.Count < 1 || req.Count > MaxImages {
+		return db.Job{}, &imagegen.Error{Class: imagegen.ClassBadRequest,
+			Reason: fmt.Sprintf("a job makes 1 to %d images, not %d", MaxImages, req.Count)}
+	}
 	ireq := imagegen.Request{Model: m.ID, Prompt: req.Prompt, AspectRatio: req.AspectRatio,
-		Size: req.Size, Seed: req.Seed, Count: req.Count}
+		Size: req.Size, Seed: req.Seed, Count: min(req.Count, max(m.MaxImagesPerCall, 1))}
 	if err := m.CheckRequest(ireq); err != nil {
 		return db.Job{}, err
 	}
@@ -70,8 +79,11 @@ func (r *Runner) Submit(ctx context.Context, req Request) (db.Job, error) {
 	if tpm := g.limiter.Limits().TPM; tpm > 0 && perCall > tpm {
 		return db.Job{}, &TooLargeError{Tokens: perCall, TPM: tpm}
 	}
-	if until, reason, paused := g.limiter.Paused(); paused && until.Sub(time.Now()) > time.Hour {
-		return db.Job{}, &PausedError{Reason: reason, Until: until}
+	// A group done for the day or stopped for billing refuses new jobs
+	// at once, with the time it should come back; a per-minute pause
+	// only delays them, so they queue.
+	if h, held := r.held(g); held {
+		return db.Job{}, &PausedError{Reason: h.reason, Until: h.until}
 	}
 
 	r.mu.Lock()
@@ -141,9 +153,8 @@ func (r *Runner) Progress(j db.Job) Progress {
 	if g == nil {
 		return p
 	}
-	if until, reason, ok := g.limiter.Paused(); ok {
-		p.Note = fmt.Sprintf("%s, about %s", reason, roundDur(time.Until(until)))
-	}
+	h, held := r.held(g)
+	p.Note = waitNote(g, h, held)
 
 	if pos, ahead, ok := g.queue.Position(j.ID); ok {
 		p.Position = pos
@@ -154,17 +165,10 @@ func (r *Runner) Progress(j db.Job) Progress {
 	r.mu.Lock()
 	if run := r.running[j.ID]; run != nil {
 		p.Done = run.done
-		if run.note != "" {
-			p.Note = run.note
+		if n := run.noteNow(); n != "" {
+			p.Note = n
 		}
 	}
 	r.mu.Unlock()
 	return p
-}
-
-func roundDur(d time.Duration) time.Duration {
-	if d < time.Second {
-		return time.Second
-	}
-	return d.Round(time.Second)
 }

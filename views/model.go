@@ -98,6 +98,14 @@ func (m ModelOption) Label() string {
 	return m.Name
 }
 
+// plural writes a count with its noun, adding an s unless the count is 1.
+func plural(n int64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.FormatInt(n, 10) + " " + noun + "s"
+}
+
 // itoa is strconv.Itoa for templates.
 func itoa(n int) string { return strconv.Itoa(n) }
 

@@ -1,0 +1,149 @@
+package handlers
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"atelier/db"
+	"atelier/imagegen"
+	"atelier/jobs"
+)
+
+// generationRequest is the body of POST /api/v1/generations: the studio
+// form's fields, typed.
+type generationRequest struct {
+	Prompt      string `json:"prompt"`
+	Model       string `json:"model"`
+	AspectRatio string `json:"aspect_ratio"`
+	Size        string `json:"size"`
+	Count       *int   `json:"count"`
+	Seed        *int64 `json:"seed"`
+}
+
+// form turns the request into the studio form as typed, filling the
+// defaults a script may leave out (one image, the model's first aspect
+// ratio), so that the form's own validation judges it.
+func (g generationRequest) form(models func(string) (imagegen.Model, bool)) promptForm {
+	f := promptForm{Prompt: g.Prompt, Model: g.Model, AspectRatio: g.AspectRatio,
+		Size: g.Size, Count: "1"}
+	if g.Count != nil {
+		f.Count = strconv.Itoa(*g.Count)
+	}
+	if g.Seed != nil {
+		f.Seed = strconv.FormatInt(*g.Seed, 10)
+	}
+	if m, ok := models(g.Model); ok && f.AspectRatio == "" && len(m.AspectRatios) > 0 {
+		f.AspectRatio = m.AspectRatios[0]
+	}
+	return f
+}
+
+// decodeJSON reads a JSON body into v, answering 413 or 400 itself when it
+// cannot. Unknown fields are refused, so a misspelt one is not silently
+// ignored.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value in the body")
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooBig):
+		apiFail(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large",
+			Message: fmt.Sprintf("The body is over %d bytes.", tooBig.Limit)})
+	default:
+		apiFail(w, http.StatusBadRequest, apiError{Code: "bad_request",
+			Message: "The body is not the JSON expected: " + err.Error()})
+	}
+	return false
+}
+
+// postGeneration validates a generation with the studio form's rules and
+// submits it to the shared queue; it answers 202 with the job.
+func (s *Server) postGeneration(w http.ResponseWriter, r *http.Request) {
+	var g generationRequest
+	if !decodeJSON(w, r, &g) {
+		return
+	}
+	f := g.form(s.runner.Model)
+	req, ok := f.validate(s.runner.Model)
+	if !ok {
+		apiFail(w, http.StatusUnprocessableEntity, apiError{Code: "invalid",
+			Message: "Some fields are not valid; see fields.", Fields: f.Errors})
+		return
+	}
+
+	req.MemberID, req.SessionID = memberOf(r).ID, sessionOf(r).ID
+	job, err := s.runner.Submit(r.Context(), req)
+	if err != nil {
+		s.apiRefusal(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/generations/%d", job.ID))
+	writeJSON(w, http.StatusAccepted, s.generationJSON(job))
+}
+
+// apiRefusal answers a submission the runner refused.
+func (s *Server) apiRefusal(w http.ResponseWriter, r *http.Request, err error) {
+	var budget *db.BudgetError
+	var full *db.QueueFullError
+	var large *jobs.TooLargeError
+	var paused *jobs.PausedError
+	var bad *imagegen.Error
+	switch {
+	case errors.As(err, &budget):
+		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(budget.ResetAt), 10))
+		apiFail(w, http.StatusTooManyRequests, apiError{Code: "budget_exhausted",
+			Message: budget.Error(), Budget: budget.Budget, ResetsAt: &budget.ResetAt})
+	case errors.As(err, &full):
+		apiFail(w, http.StatusTooManyRequests, apiError{Code: "queue_full",
+			Message: full.Error()})
+	case errors.As(err, &large):
+		apiFail(w, http.StatusUnprocessableEntity, apiError{Code: "invalid",
+			Message: large.Error(), Fields: map[string]string{"count": large.Error()}})
+	case errors.As(err, &paused):
+		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(paused.Until), 10))
+		apiFail(w, http.StatusServiceUnavailable, apiError{Code: "paused",
+			Message: paused.Error(), ResetsAt: &paused.Until})
+	case errors.As(err, &bad) && bad.Class == imagegen.ClassBadRequest:
+		apiFail(w, http.StatusUnprocessableEntity, apiError{Code: "invalid",
+			Message: bad.Reason})
+	default:
+		s.apiServerError(w, r, err)
+	}
+}
+
+// secondsUntil is the whole seconds from now until t, rounded up, at
+// least 1: what Retry-After and RetryInfo carry.
+func secondsUntil(t time.Time) int64 {
+	return max(1, int64(math.Ceil(time.Until(t).Seconds())))
+}
+
+// getGeneration reports a job: its status, place in the queue, ETA,
+// images and spending.
+func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		apiNotFound(w, "generation")
+		return
+	}
+	j, err := s.db.Job(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) || (err == nil && j.MemberID != memberOf(r).ID) {
+		apiNotFound(w, "generation")
+		return
+	}
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.generationJSON(j))
+}

@@ -1,0 +1,136 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"atelier/db"
+	"atelier/imagegen"
+	"atelier/jobs"
+)
+
+// googleError is Google's error object, inside {"error": …}.
+type googleError struct {
+	Code    int              `json:"code"`
+	Message string           `json:"message"`
+	Status  string           `json:"status"`
+	Details []map[string]any `json:"details,omitempty"`
+}
+
+// googleStatus names the canonical status Google sends with each code.
+var googleStatus = map[int]string{
+	400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
+	404: "NOT_FOUND", 413: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED",
+	499: "CANCELLED", 500: "INTERNAL", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED",
+}
+
+// googleFail answers an error in Google's shape.
+func googleFail(w http.ResponseWriter, code int, msg string, details ...map[string]any) {
+	status, ok := googleStatus[code]
+	if !ok {
+		status = "UNKNOWN"
+	}
+	writeJSON(w, code, map[string]googleError{"error": {Code: code, Message: msg,
+		Status: status, Details: details}})
+}
+
+// googleUnauthenticated answers a missing or refused key.
+func googleUnauthenticated(w http.ResponseWriter, msg string) {
+	googleFail(w, http.StatusUnauthorized, msg, map[string]any{
+		"@type":  "type.googleapis.com/google.rpc.ErrorInfo",
+		"reason": "API_KEY_INVALID", "domain": "atelier",
+	})
+}
+
+// badRequestDetail lists field problems as google.rpc.BadRequest does.
+func badRequestDetail(errs map[string]string) map[string]any {
+	names := make([]string, 0, len(errs))
+	for k := range errs {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var v []map[string]string
+	for _, k := range names {
+		v = append(v, map[string]string{"field": k, "description": errs[k]})
+	}
+	return map[string]any{"@type": "type.googleapis.com/google.rpc.BadRequest",
+		"fieldViolations": v}
+}
+
+// joinErrors puts form errors into one message, field by field.
+func joinErrors(errs map[string]string) string {
+	var parts []string
+	for _, d := range badRequestDetail(errs)["fieldViolations"].([]map[string]string) {
+		parts = append(parts, strings.TrimPrefix(d["field"]+": ", ": ")+d["description"])
+	}
+	return strings.Join(parts, " ")
+}
+
+// quotaExhausted answers Google's 429 with QuotaFailure and RetryInfo
+// details and a Retry-After header, so clients back off for as long as
+// the refusal really lasts.
+func quotaExhausted(w http.ResponseWriter, msg, subject string, until time.Time) {
+	secs := secondsUntil(until)
+	w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+	googleFail(w, http.StatusTooManyRequests, msg,
+		map[string]any{"@type": "type.googleapis.com/google.rpc.QuotaFailure",
+			"violations": []map[string]string{{"subject": subject, "description": msg}}},
+		map[string]any{"@type": "type.googleapis.com/google.rpc.RetryInfo",
+			"retryDelay": fmt.Sprintf("%ds", secs)})
+}
+
+// googleRefusal answers a submission the runner refused, in Google's
+// shape. queueFree is when the member's queue should next have room.
+func (s *Server) googleRefusal(w http.ResponseWriter, r *http.Request, err error,
+	queueFree func() time.Time) {
+	var budget *db.BudgetError
+	var full *db.QueueFullError
+	var large *jobs.TooLargeError
+	var paused *jobs.PausedError
+	var bad *imagegen.Error
+	switch {
+	case errors.As(err, &budget):
+		quotaExhausted(w, "Atelier: your "+budget.Error()+".", budget.Budget, budget.ResetAt)
+	case errors.As(err, &full):
+		quotaExhausted(w, "Atelier: "+full.Error()+".", "queued jobs", queueFree())
+	case errors.As(err, &large):
+		googleFail(w, http.StatusBadRequest, large.Error())
+	case errors.As(err, &paused):
+		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(paused.Until), 10))
+		googleFail(w, http.StatusServiceUnavailable, paused.Error())
+	case errors.As(err, &bad) && bad.Class == imagegen.ClassBadRequest:
+		googleFail(w, http.StatusBadRequest, bad.Reason)
+	default:
+		s.log.Error("gemini-protocol submit failed", "member", memberOf(r).ID, "err", err)
+		googleFail(w, http.StatusInternalServerError, "Internal error; it has been logged.")
+	}
+}
+
+// failedJobStatus picks the HTTP status for a job that failed, from the
+// reason the runner recorded: the failure class itself is not stored
+// with the job, and the runner's reasons name it in stable words.
+func failedJobStatus(reason string) int {
+	r := strings.ToLower(reason)
+	has := func(words ...string) bool {
+		for _, w := range words {
+			if strings.Contains(r, w) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case has("overloaded", "busy"):
+		return http.StatusServiceUnavailable
+	case has("blocked", "refused", "safety", "withheld", "rejected"):
+		return http.StatusBadRequest
+	case has("quota", "billing", "credits"):
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
