@@ -173,4 +173,3 @@ func TestOtherMembersJobIsNotFound(t *testing.T) {
 		}
 	}
 }
-
