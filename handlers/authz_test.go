@@ -150,7 +150,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/v1/models/offline:generateContent", all(401, 200)},
 	}
 	bodies := map[string]string{
-		"/api/v1/generations": `{"prompt":"a kite","model":"offline","count":1}`,
+		"/api/v1/generations":                    `{"prompt":"a kite","model":"offline","count":1}`,
 		"/v1beta/models/offline:generateContent": `{"contents":[{"parts":[{"text":"a kite"}]}]}`,
 		"/v1/models/offline:generateContent":     `{"contents":[{"parts":[{"text":"a kite"}]}]}`,
 	}

@@ -149,4 +149,3 @@ func TestSignInIssuesAFreshSession(t *testing.T) {
 		}
 	}
 }
-
