@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestConfigSecretsFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "key")
+	os.WriteFile(path, []byte("file-held-key\n"), 0o600)
+	env := map[string]string{"GEMINI_API_KEY_FILE": path, "ATELIER_RPM": "90"}
+	c, err := parseConfig("atelier", nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.GeminiKey != "file-held-key" || c.RPM != 90 {
+		t.Errorf("key %q, rpm %d", c.GeminiKey, c.RPM)
+	}
+
+	// A flag wins over the environment.
+	c, _ = parseConfig("atelier", []string{"--rpm", "30"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	if c.RPM != 30 {
+		t.Errorf("flag gave rpm %d, want 30", c.RPM)
+	}
+}
+
+func TestConfigHelpHidesSecrets(t *testing.T) {
+	env := map[string]string{"GEMINI_API_KEY": "AIza-very-secret", "ATELIER_SESSION_KEY": strings.Repeat("s", 40)}
+	var out bytes.Buffer
+	parseConfig("atelier", []string{"-h"}, func(k string) string { return env[k] }, &out)
+	if strings.Contains(out.String(), "AIza-very-secret") || strings.Contains(out.String(), "ssssssss") {
+		t.Error("-h prints a secret")
+	}
+	if !strings.Contains(out.String(), "GEMINI_API_KEY") {
+		t.Error("-h does not name the key's variable")
+	}
+}
+
+func TestConfigRejectsBadValues(t *testing.T) {
+	for _, args := range [][]string{{"--rpm", "0"}, {"--monthly-usd", "-1"}, {"--log-format", "xml"},
+		{"--max-queued", "0"}, {"--session-key", "short"}} {
+		if _, err := parseConfig("atelier", args, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+}
+
+func TestUserAddAndBackupCommands(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "a.db")
+	getenv := func(string) string { return "" }
+	var out bytes.Buffer
+
+	err := run(ctx, []string{"user", "add", "ada", "--admin", "--db", dbPath}, getenv,
+		strings.NewReader("a long enough password\n"), &out, &out)
+	if err != nil || !strings.Contains(out.String(), `added admin "ada"`) {
+		t.Fatalf("user add: %v %s", err, out.String())
+	}
+	err = run(ctx, []string{"user", "add", "ada", "--db", dbPath}, getenv,
+		strings.NewReader("another long password\n"), &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("duplicate user add: %v", err)
+	}
+	err = run(ctx, []string{"user", "add", "bob", "--db", dbPath}, getenv,
+		strings.NewReader("short\n"), &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "at least 10") {
+		t.Errorf("short password: %v", err)
+	}
+
+	backup := filepath.Join(dir, "copy.db")
+	if err := run(ctx, []string{"backup", "--db", dbPath, backup}, getenv, nil, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	b, err := sql.Open("sqlite", "file:"+backup+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var name string
+	var admin bool
+	if err := b.QueryRow(`SELECT name, is_admin FROM members`).Scan(&name, &admin); err != nil ||
+		name != "ada" || !admin {
+		t.Errorf("backup holds %q admin=%v (%v)", name, admin, err)
+	}
+}
