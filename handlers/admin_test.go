@@ -31,8 +31,8 @@ func TestAdminMembers(t *testing.T) {
 	if got := doc.Find(`[data-testid=usage-tokens-left]`).Text(); got != "1234" {
 		t.Fatalf("bo's tokens left %q, want 1234", got)
 	}
-	if got := doc.Find(`[data-testid=usage-usd-left]`).Text(); got != "$5.5000" {
-		t.Fatalf("bo's USD left %q, want $5.5000", got)
+	if got := doc.Find(`[data-testid=usage-usd-left]`).Text(); got != "$5.50" {
+		t.Fatalf("bo's USD left %q, want $5.50", got)
 	}
 
 	// Making bo an admin opens the admin page to him.

@@ -33,8 +33,15 @@ type QuotaView struct {
 	Waiting      int // jobs waiting team-wide
 }
 
-// USD formats micro-USD as dollars.
-func USD(micros int64) string { return "$" + db.USD(micros) }
+// USD formats micro-USD as dollars: cents when the amount is whole
+// cents, otherwise the four decimals that per-token prices need.
+func USD(micros int64) string {
+	s := db.USD(micros)
+	if micros%10_000 == 0 {
+		s = s[:len(s)-2]
+	}
+	return "$" + s
+}
 
 // Left formats a remaining amount, where -1 means no limit.
 func Left(v int64, money bool) string {
