@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -145,30 +144,28 @@ func (b *browser) get(path string) (*http.Response, []byte) {
 	return res, body
 }
 
-// partiPrompts reads the first n prompts of the PartiPrompts set, which
-// sits in the shared data folder beside the project.
+// partiPrompts reads the first n prompts (all when n < 0) of the
+// PartiPrompts set, which sits in the shared data folder beside the
+// project. The file is plain
+// tab-separated text whose prompts may hold quote characters, so it is
+// split by lines and tabs rather than read as CSV.
 func partiPrompts(t testing.TB, n int) []string {
 	t.Helper()
 	path := filepath.Join("..", "shared", "data", "PartiPrompts.tsv")
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("the PartiPrompts data set is expected at %s: %v", path, err)
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.Comma = '\t'
-	r.LazyQuotes = true
-	r.FieldsPerRecord = -1
-	rows, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, row := range rows[1:] {
+	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+	for _, line := range lines[1:] {
 		if len(out) == n {
 			break
 		}
-		out = append(out, row[0])
+		line = strings.TrimRight(line, "\r")
+		if p, _, _ := strings.Cut(line, "\t"); strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
 	}
 	return out
 }

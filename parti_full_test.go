@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,7 +36,7 @@ func TestPartiPromptsFull(t *testing.T) {
 		t.Skip("run with -parti-full")
 	}
 	const model, members = "gemini-2.5-flash-image", 10
-	prompts := allPartiPrompts(t)
+	prompts := partiPrompts(t, -1)
 	bin := atelierBinary(t)
 	rpm := *partiRPM
 	fake := fakeupstream.New(fakeupstream.Config{APIKey: "test-key",
@@ -87,25 +86,6 @@ func TestPartiPromptsFull(t *testing.T) {
 	p.kill(syscall.SIGTERM)
 
 	reportParti(t, store, fake, jobs, len(prompts), rpm, wall)
-}
-
-// allPartiPrompts reads every prompt of the PartiPrompts set: the first
-// field of each line after the header. The file is plain tab-separated
-// text whose prompts may hold quotes, so it is not read as CSV (a CSV
-// reader joins the lines between two quotes and loses prompts).
-func allPartiPrompts(t *testing.T) []string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "shared", "data", "PartiPrompts.tsv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	var out []string
-	for _, line := range lines[1:] {
-		prompt, _, _ := strings.Cut(strings.TrimRight(line, "\r"), "\t")
-		out = append(out, prompt)
-	}
-	return out
 }
 
 // reportParti prints the run's figures and checks the ledger against the

@@ -116,13 +116,15 @@ func (d *DB) SettleCall(ctx context.Context, j Job, call int, attemptID int64, i
 }
 
 // AbandonAttempts marks the attempts of unfinished jobs that never ended:
-// the process stopped while they were in flight, so the provider may have
-// answered (and billed) them without Atelier learning of it. Their calls
+// the process stopped while they were in flight (or about to leave), so
+// the provider may have answered, and billed, them without Atelier
+// learning of it. Their calls
 // are not settled, so the job sends them again and the member is charged
 // once. It returns how many attempts it marked.
 func (d *DB) AbandonAttempts(ctx context.Context) (int64, error) {
 	res, err := d.write.ExecContext(ctx, `UPDATE attempts SET outcome = 'interrupted',
-		finished_at = ?, detail = 'the process stopped while the call was in flight'
+		finished_at = ?,
+		detail = 'the process stopped while the call was in flight or about to leave'
 		WHERE outcome = 'pending' AND job_id IN
 		(SELECT id FROM jobs WHERE status IN ('queued', 'running'))`, millis(d.now()))
 	if err != nil {

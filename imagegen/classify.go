@@ -24,17 +24,20 @@ import (
 //	ClassTransient    job: retried with back-off within its attempt
 //	                  budget, then failed with the reason.
 //	                  ledger: refund on failure. limiter: no change.
-//	ClassRateLimited  job: back to the head of its member's queue; not
-//	                  an attempt. ledger: reservation kept.
-//	                  limiter: pause RetryAfter (full jitter when 0),
-//	                  lower the rate, recover gradually on success.
-//	ClassDailyQuota   job: back to the queue; new jobs for the model
-//	                  group refused with the reset time. ledger:
-//	                  reservation kept. limiter: group paused until
-//	                  midnight Pacific.
-//	ClassBillingStop  job: stays queued; admins told why, members told
-//	                  plainly. ledger: reservation kept. limiter: the
-//	                  whole provider paused until an admin resumes.
+//	ClassRateLimited  job: the call waits on the limiter and is sent
+//	                  again; not an attempt (bounded by time instead).
+//	                  ledger: reservation kept. limiter: pause
+//	                  RetryAfter (back-off when 0), lower the rate,
+//	                  recover gradually on success.
+//	ClassDailyQuota   job: that call fails and is refunded; new jobs
+//	                  for the model group are refused with the reset
+//	                  time. limiter: group paused until midnight
+//	                  Pacific.
+//	ClassBillingStop  job: that call fails and is refunded; members are
+//	                  told plainly and admins see why on the admin
+//	                  page. limiter: every remote provider's group
+//	                  paused (new jobs refused) for a while, then tried
+//	                  again.
 //	ClassOverload     job: retried with back-off; when spent, failed
 //	                  as "overload". ledger: refund on failure.
 //	ClassBlocked      job: failed at once, provider's reason shown.

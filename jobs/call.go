@@ -8,6 +8,7 @@ import (
 
 	"atelier/db"
 	"atelier/imagegen"
+	"atelier/quota"
 )
 
 // callState is what one call remembers between its attempts.
@@ -22,7 +23,7 @@ type callState struct {
 // the job resumes at the next start. An attempt already sent is always
 // awaited, so its answer is stored and charged rather than lost.
 func (r *Runner) runCall(ctx context.Context, g *group, m imagegen.Model, ru *run,
-	call, n int, granted bool) bool {
+	call, n int, aid int64) bool {
 	j := ru.job
 	req := imagegen.Request{Model: m.ID, Prompt: j.Prompt, AspectRatio: j.AspectRatio,
 		Size: j.Size, Seed: j.Seed, Count: n}
@@ -31,72 +32,58 @@ func (r *Runner) runCall(ctx context.Context, g *group, m imagegen.Model, ru *ru
 	var st callState
 
 	for {
-		// Every attempt takes a slot, then goes through the limiter; the
-		// first was admitted by the dispatcher, in its slot.
-		if !granted {
-			if !g.acquire(ctx) {
-				return false
+		// Every attempt is admitted (slot, record, limiter) before it
+		// leaves; the first was admitted by the dispatcher.
+		if aid == 0 {
+			var err error
+			aid, err = r.admit(ctx, g, j.ID, call, tokens)
+			if errors.Is(err, quota.ErrTooLarge) {
+				r.refund(sent, ru, call, aid, "the job is now larger than the "+
+					"provider's per-minute limit allows")
+				return true
 			}
-			if err := g.limiter.Wait(ctx, tokens); err != nil {
-				g.release()
+			if err != nil {
 				return false
 			}
 		}
-		granted = false
 		r.setNote(ru, "", time.Time{})
 
-		res, err, ok := r.attempt(sent, m, j.ID, call, req)
+		res, err := r.send(sent, m, req)
 		g.release()
-		if !ok {
-			return false
-		}
 		if err == nil {
 			g.limiter.Success(tokens)
-			r.settle(sent, m, ru, call, res.aid, res.Result, n)
+			r.settle(sent, m, ru, call, aid, res, n)
 			return true
 		}
-		wait, retry := r.handleFailure(sent, g, m, ru, call, res.aid, err, &st)
+		wait, retry := r.handleFailure(sent, g, m, ru, call, aid, err, &st)
 		if !retry {
 			return true
 		}
+		aid = 0
 		if !sleepCtx(ctx, wait) {
 			return false
 		}
 	}
 }
 
-// attemptResult is a provider result with the attempt that produced it.
-type attemptResult struct {
-	imagegen.Result
-	aid int64
-}
-
-// attempt records an attempt, then sends it. It reports ok false only
-// when the attempt could not be recorded, so it was not sent.
-func (r *Runner) attempt(sent context.Context, m imagegen.Model, jobID int64,
-	call int, req imagegen.Request) (attemptResult, *imagegen.Error, bool) {
-	aid, err := r.cfg.DB.BeginAttempt(sent, jobID, call)
-	if err != nil {
-		r.log.Error("record attempt", "job", jobID, "err", err)
-		return attemptResult{}, nil, false
-	}
-
-	// The call itself is not cancelled by shutdown: once sent it may be
-	// billed, so its answer is awaited (within CallTimeout) and stored.
+// send makes one recorded attempt. The call is not cancelled by
+// shutdown: once sent it may be billed, so its answer is awaited (within
+// CallTimeout) and stored.
+func (r *Runner) send(sent context.Context, m imagegen.Model,
+	req imagegen.Request) (imagegen.Result, *imagegen.Error) {
 	cctx, cancel := context.WithTimeout(sent, r.cfg.CallTimeout)
 	start := time.Now()
 	res, err := r.cfg.Providers[m.Protocol].Generate(cctx, req)
 	cancel()
 	r.observeCall(m, err, time.Since(start))
-	out := attemptResult{Result: res, aid: aid}
 	if err == nil {
-		return out, nil, true
+		return res, nil
 	}
 	var ge *imagegen.Error
 	if !errors.As(err, &ge) {
 		ge = &imagegen.Error{Class: imagegen.ClassTransient, Reason: err.Error()}
 	}
-	return out, ge, true
+	return res, ge
 }
 
 // sleepCtx waits d, reporting false when ctx ends first.

@@ -84,7 +84,11 @@ func (r *Runner) startJob(ctx context.Context, g *group, item quota.Item) error 
 	r.notify()
 
 	err = r.sendCalls(ctx, g, m, ru)
-	go r.finishWhenDone(context.WithoutCancel(ctx), ru)
+	r.ends.Add(1)
+	go func() {
+		defer r.ends.Done()
+		r.finishWhenDone(context.WithoutCancel(ctx), ru)
+	}()
 	return err
 }
 
@@ -107,17 +111,10 @@ func (r *Runner) sendCalls(ctx context.Context, g *group, m imagegen.Model,
 		}
 
 		n := callImages(m, j, call)
-		if !g.acquire(ctx) {
-			ru.interrupt()
-			return ctx.Err()
-		}
-		err = g.limiter.Wait(ctx, m.Weight(j.Size)*int64(n))
-		if err != nil {
-			g.release()
-		}
+		aid, err := r.admit(ctx, g, j.ID, call, m.Weight(j.Size)*int64(n))
 		if errors.Is(err, quota.ErrTooLarge) {
 			// The limits were lowered below this call since it queued.
-			r.refund(context.WithoutCancel(ctx), ru, call, 0,
+			r.refund(context.WithoutCancel(ctx), ru, call, aid,
 				"the job is now larger than the provider's per-minute limit allows")
 			continue
 		}
@@ -126,22 +123,44 @@ func (r *Runner) sendCalls(ctx context.Context, g *group, m imagegen.Model,
 			ru.interrupt()
 			return err
 		}
-		r.goCall(ctx, g, m, ru, call, n, true)
+		r.goCall(ctx, g, m, ru, call, n, aid)
 	}
 	return nil
 }
 
-// goCall runs one call of ru's job in its own goroutine. granted says the
-// limiter already admitted its first attempt, in a slot of g.sem that
-// the call now owns.
+// admit readies one attempt of a call: it takes an upstream slot, records
+// the attempt, then waits on the limiter. The attempt is recorded before
+// the wait so that, once granted, the call leaves at once: the provider's
+// window must see it when the limiter counted it, and a busy database
+// must not push it later. The caller owns the slot when err is nil.
+func (r *Runner) admit(ctx context.Context, g *group, jobID int64, call int,
+	tokens int64) (int64, error) {
+	if !g.acquire(ctx) {
+		return 0, ctx.Err()
+	}
+	aid, err := r.cfg.DB.BeginAttempt(context.WithoutCancel(ctx), jobID, call)
+	if err != nil {
+		g.release()
+		return 0, err
+	}
+	if err := g.limiter.Wait(ctx, tokens); err != nil {
+		g.release()
+		r.cfg.DB.EndAttempt(context.WithoutCancel(ctx), aid, "unsent", err.Error())
+		return aid, err
+	}
+	return aid, nil
+}
+
+// goCall runs one call of ru's job in its own goroutine; its first
+// attempt aid was admitted (see admit) and owns a slot of g.sem.
 func (r *Runner) goCall(ctx context.Context, g *group, m imagegen.Model, ru *run,
-	call, n int, granted bool) {
+	call, n int, aid int64) {
 	ru.wg.Add(1)
 	r.calls.Add(1)
 	go func() {
 		defer r.calls.Done()
 		defer ru.wg.Done()
-		if !r.runCall(ctx, g, m, ru, call, n, granted) {
+		if !r.runCall(ctx, g, m, ru, call, n, aid) {
 			ru.interrupt()
 		}
 	}()
@@ -186,6 +205,18 @@ func (r *Runner) finishWhenDone(ctx context.Context, ru *run) {
 	ru.mu.Lock()
 	images, reasons, interrupted := ru.images, ru.reasons, ru.interrupted
 	ru.mu.Unlock()
+	r.mu.Lock()
+	done := ru.done
+	r.mu.Unlock()
+	if interrupted && done == 0 {
+		// Nothing of it was sent or settled: it goes back to the queue
+		// as it was, and keeps its place by id at the next start.
+		if err := r.cfg.DB.RequeueJob(ctx, ru.job.ID); err != nil {
+			r.log.Error("requeue job", "job", ru.job.ID, "err", err)
+		}
+		r.log.Info("job requeued for the next start", "job", ru.job.ID)
+		return
+	}
 	if interrupted {
 		r.log.Info("job interrupted; it resumes at the next start", "job", ru.job.ID)
 		return

@@ -51,6 +51,7 @@ type Runner struct {
 	cfg   Config
 	log   *slog.Logger
 	calls sync.WaitGroup // every call goroutine, for Wait
+	ends  sync.WaitGroup // every job's finisher, for Wait
 
 	mu      sync.Mutex
 	groups  map[string]*group
@@ -250,6 +251,7 @@ func (r *Runner) Start(ctx context.Context) error {
 // once; their jobs stay running and resume at the next Start.
 func (r *Runner) Wait() {
 	r.calls.Wait()
+	r.ends.Wait()
 }
 
 // errStopped is what a submission gets after shutdown began.

@@ -177,8 +177,9 @@ func TestOneOfThreeCallsBlocked(t *testing.T) {
 }
 
 // TestShutdownMidRetryResumes stops the Runner while a call waits out a
-// 429, and checks the job is neither failed nor refunded but resumes on
-// the next start and is charged once.
+// 429, and checks the job is neither failed nor refunded (it goes back to
+// the queue, nothing of it settled) but resumes on the next start and is
+// charged once.
 func TestShutdownMidRetryResumes(t *testing.T) {
 	e := newEnv(t, nil)
 	e.fake.Script(flash, fakeupstream.FaultRateLimit{Delay: time.Minute})
@@ -206,8 +207,8 @@ func TestShutdownMidRetryResumes(t *testing.T) {
 		t.Errorf("shutdown took %v while a call waited for quota", d)
 	}
 	cur, _ := e.store.Job(context.Background(), j.ID)
-	if cur.Status != db.StatusRunning {
-		t.Fatalf("after shutdown the job is %s (%q), want still running",
+	if !cur.Active() {
+		t.Fatalf("after shutdown the job is %s (%q), want it waiting to resume",
 			cur.Status, cur.Reason)
 	}
 	if rows := e.calls(cur); len(rows) != 0 {

@@ -30,8 +30,10 @@ func TestPercentile(t *testing.T) {
 
 func TestParseGallery(t *testing.T) {
 	page := `<html><body><div id="grid">
-	<figure class="tile"><a href="/images/12"><img src="/files/12/abcdef0123456789/thumb.jpg"></a></figure>
-	<figure class="tile"><a href="/images/11"><img src="/files/11/0123456789abcdef/thumb.jpg"></a></figure>
+	<figure class="tile"><a href="/images/12">
+		<img src="/files/12/abcdef0123456789/thumb.jpg"></a></figure>
+	<figure class="tile"><a href="/images/11">
+		<img src="/files/11/0123456789abcdef/thumb.jpg"></a></figure>
 	<img src="/static/logo.svg">
 	<a class="more" href="/gallery?after=1700000000000.11" data-testid="more">Load more</a>
 	</div></body></html>`

@@ -21,7 +21,8 @@ type report struct {
 	MixedErr string
 	Jobs     int
 	IdleKB   int64
-	PeakKB   int64 // largest VmRSS sampled once a second
+	SignInKB int64 // largest VmRSS sampled up to the end of the sign-ins
+	PeakKB   int64 // largest VmRSS sampled once a second after them
 	HWMKB    int64 // the kernel's VmHWM at the end
 	Thumbs   *thumbCompare
 }
@@ -117,6 +118,7 @@ func measure(ctx context.Context, rep *report, o options, s seeded, samples []sa
 		jars = append(jars, jar)
 	}
 
+	rep.SignInKB = a.rss.reset()
 	logf("mixed phase: %d clients browsing, %d members generating, %s", o.Clients,
 		o.Members, o.Duration)
 	all, elapsed := mixedRun(ctx, tr, base, jars, o)

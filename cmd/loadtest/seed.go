@@ -41,7 +41,8 @@ const seedBatch = 2000
 // (so every migration, trigger and index is there), adds members with a
 // session each, and then writes n finished jobs with one image and their
 // ledger rows each, spread over the last 90 days.
-func seed(ctx context.Context, path string, members, n int, samples []sample) (seeded, error) {
+func seed(ctx context.Context, path string, members, n int,
+	samples []sample) (seeded, error) {
 	var out seeded
 	store, err := db.Open(ctx, path)
 	if err != nil {

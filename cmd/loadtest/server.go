@@ -175,6 +175,16 @@ func (s *rssSampler) peakKB() int64 {
 	return s.peak
 }
 
+// reset starts a new peak and returns the one before it.
+func (s *rssSampler) reset() int64 {
+	s.sample()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.peak
+	s.peak = 0
+	return p
+}
+
 func (s *rssSampler) stop() {
 	select {
 	case <-s.quit:

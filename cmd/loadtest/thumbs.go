@@ -34,17 +34,17 @@ func thumbTargets(s seeded, samples []sample, n int, rng *rand.Rand) []thumbTarg
 // writeThumbFiles writes each target's bytes under root at the same
 // path, so nginx answers the very URLs Atelier does.
 func writeThumbFiles(root string, s seeded, samples []sample, ts []thumbTarget) error {
-	bySize := map[string][]byte{}
+	byPath := map[string][]byte{}
 	for _, im := range s.Images {
 		p := fmt.Sprintf("/files/%d/%s/thumb.jpg", im.ID, im.SHA256[:16])
-		bySize[p] = samples[im.Sample].Thumb
+		byPath[p] = samples[im.Sample].Thumb
 	}
 	for _, t := range ts {
 		file := filepath.Join(root, filepath.FromSlash(t.Path))
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(file, bySize[t.Path], 0o644); err != nil {
+		if err := os.WriteFile(file, byPath[t.Path], 0o644); err != nil {
 			return err
 		}
 	}
