@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
