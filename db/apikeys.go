@@ -106,6 +106,7 @@ func (d *DB) APIKeys(ctx context.Context, memberID int64) ([]APIKey, error) {
 // RevokeAPIKey revokes one of a member's own keys and ends its session.
 // Another member's key, or one already revoked, is ErrNotFound.
 func (d *DB) RevokeAPIKey(ctx context.Context, memberID, keyID int64) error {
+	defer d.auth.clear()
 	now := millis(d.now())
 	return d.tx(ctx, func(tx *sql.Tx) error {
 		var sid int64

@@ -95,13 +95,17 @@ func (d *DB) SettleCall(ctx context.Context, j Job, call int, attemptID int64, i
 		}
 
 		for i, im := range imgs {
-			_, err := tx.ExecContext(ctx, `INSERT INTO images(job_id, member_id, call, position,
-				model, prompt, aspect_ratio, size, seed, mime, width, height, sha256, data, thumb,
-				rewritten_prompt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-				?, ?, ?)`, j.ID, j.MemberID, call, i, j.Model, j.Prompt, j.AspectRatio, j.Size,
-				j.Seed, im.MIME, im.Width, im.Height, im.SHA256, im.Data, im.Thumb,
-				im.RewrittenPrompt, millis(now))
+			var id int64
+			err := tx.QueryRowContext(ctx, `INSERT INTO images(job_id, member_id, call,
+				position, model, prompt, aspect_ratio, size, seed, mime, width, height,
+				sha256, data, rewritten_prompt, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?,
+				?, ?, ?, ?, ?, ?, ?) RETURNING id`, j.ID, j.MemberID, call, i, j.Model,
+				j.Prompt, j.AspectRatio, j.Size, j.Seed, im.MIME, im.Width, im.Height,
+				im.SHA256, im.Data, im.RewrittenPrompt, millis(now)).Scan(&id)
 			if err != nil {
+				return err
+			}
+			if err := insertThumb(ctx, tx, id, im.Thumb); err != nil {
 				return err
 			}
 		}
@@ -188,4 +192,12 @@ func (d *DB) JobLedger(ctx context.Context, jobID int64) ([]LedgerEntry, error) 
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// insertThumb stores an image's thumbnail in its own table (see
+// migration 004 for why it is not a column of images).
+func insertThumb(ctx context.Context, tx *sql.Tx, imageID int64, thumb []byte) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO image_thumbs(image_id, data) VALUES (?, ?)`,
+		imageID, thumb)
+	return err
 }

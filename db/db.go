@@ -32,6 +32,8 @@ type DB struct {
 
 	// Now is the clock every query uses for "now"; tests replace it.
 	Now func() time.Time
+
+	auth authCache
 }
 
 // dsn builds the connection string. Every pragma is in the DSN rather than

@@ -50,17 +50,14 @@ func (d *DB) Image(ctx context.Context, id int64) (Image, error) {
 
 // ImageData reads an image's bytes, or its thumbnail's.
 func (d *DB) ImageData(ctx context.Context, id int64, thumb bool) (data []byte, mime, sha string, err error) {
-	col := "data"
+	q := `SELECT data, mime, sha256 FROM images WHERE id = ?`
 	if thumb {
-		col = "thumb"
+		q = `SELECT t.data, 'image/jpeg', i.sha256 FROM images i
+			JOIN image_thumbs t ON t.image_id = i.id WHERE i.id = ?`
 	}
-	err = d.read.QueryRowContext(ctx, `SELECT `+col+`, mime, sha256 FROM images WHERE id = ?`,
-		id).Scan(&data, &mime, &sha)
+	err = d.read.QueryRowContext(ctx, q, id).Scan(&data, &mime, &sha)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
-	}
-	if thumb {
-		mime = "image/jpeg"
 	}
 	return data, mime, sha, err
 }

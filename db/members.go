@@ -104,6 +104,7 @@ func (d *DB) Members(ctx context.Context) ([]Member, error) {
 // UpdateMember changes a member's role, status and budget overrides. A
 // member who is disabled also loses every open session at once.
 func (d *DB) UpdateMember(ctx context.Context, m Member) error {
+	defer d.auth.clear()
 	return d.tx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE members SET is_admin = ?, disabled = ?,
 			daily_tokens = ?, monthly_micros = ? WHERE id = ?`,

@@ -30,6 +30,18 @@ func (d *DB) CreateSession(ctx context.Context, memberID int64, kind, tokenHash,
 // ActiveSession finds the open session for a token hash together with its
 // member. Ended sessions and disabled members are reported as ErrNotFound.
 func (d *DB) ActiveSession(ctx context.Context, tokenHash string) (Session, Member, error) {
+	if s, m, ok := d.auth.get(tokenHash, time.Now()); ok {
+		return s, m, nil
+	}
+	gen := d.auth.generation()
+	s, m, err := d.activeSession(ctx, tokenHash)
+	if err == nil {
+		d.auth.put(gen, tokenHash, s, m, time.Now())
+	}
+	return s, m, err
+}
+
+func (d *DB) activeSession(ctx context.Context, tokenHash string) (Session, Member, error) {
 	var s Session
 	var created int64
 	row := d.read.QueryRowContext(ctx, `SELECT s.id, s.kind, s.user_agent, s.created_at,
@@ -53,6 +65,7 @@ const memberColsPrefixed = `id, m.name, m.password_hash, m.is_admin, m.disabled,
 
 // EndSession closes one session so its cookie stops working.
 func (d *DB) EndSession(ctx context.Context, id int64) error {
+	defer d.auth.clear()
 	_, err := d.write.ExecContext(ctx,
 		`UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL`,
 		millis(d.now()), id)

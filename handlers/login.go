@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"atelier/auth"
@@ -125,7 +126,7 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		err = auth.ErrMismatch
 	} else if errors.Is(err, db.ErrNotFound) {
 		// Spend the same time as a real check so names cannot be probed.
-		auth.CheckPassword(dummyHash, c.Password)
+		auth.CheckPassword(dummyHash(), c.Password)
 	}
 	if err != nil {
 		if !errors.Is(err, auth.ErrMismatch) && !errors.Is(err, db.ErrNotFound) {
@@ -142,8 +143,13 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	s.signIn(w, r, m, safeNext(c.Next))
 }
 
-// dummyHash is checked against when the name is unknown.
-var dummyHash, _ = auth.HashPassword("not a real password")
+// dummyHash is checked against when the name is unknown. It is made on
+// first use, not at start, so a server that no unknown name ever reaches
+// never pays for it.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := auth.HashPassword("not a real password")
+	return h
+})
 
 // signIn starts a new session with a fresh token, so a token planted
 // before sign-in (session fixation) is never honoured after it.

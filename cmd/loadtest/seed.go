@@ -155,9 +155,10 @@ const (
 		created_at, started_at, finished_at)
 		VALUES (?, ?, ?, 'offline', ?, ?, '1K', 1, 0, 1, 'done', ?, 0, ?, ?, ?)`
 	insertImage = `INSERT INTO images(id, job_id, member_id, call, position, model,
-		prompt, aspect_ratio, size, seed, mime, width, height, sha256, data, thumb,
+		prompt, aspect_ratio, size, seed, mime, width, height, sha256, data,
 		created_at) VALUES (?, ?, ?, 0, 0, 'offline', ?, ?, '1K', 0, 'image/png', ?, ?,
-		?, ?, ?, ?)`
+		?, ?, ?)`
+	insertThumb  = `INSERT INTO image_thumbs(image_id, data) VALUES (?, ?)`
 	insertLedger = `INSERT INTO ledger(kind, member_id, session_id, job_id, call,
 		model, reserved_tokens, reserved_micros, spent_tokens, spent_micros,
 		image_tokens, period_at, created_at)
@@ -172,8 +173,8 @@ func insertRows(ctx context.Context, raw *sql.DB, rows []row) error {
 		return err
 	}
 	defer tx.Rollback()
-	stmts := make([]*sql.Stmt, 3)
-	for i, q := range []string{insertJob, insertImage, insertLedger} {
+	stmts := make([]*sql.Stmt, 4)
+	for i, q := range []string{insertJob, insertImage, insertLedger, insertThumb} {
 		if stmts[i], err = tx.PrepareContext(ctx, q); err != nil {
 			return err
 		}
@@ -195,8 +196,11 @@ func insertRow(ctx context.Context, st []*sql.Stmt, r row, tokens int64) error {
 		return fmt.Errorf("seed job %d: %w", r.id, err)
 	}
 	if _, err := st[1].ExecContext(ctx, r.id, r.id, r.member, s.Prompt, s.AspectRatio,
-		s.Width, s.Height, r.sha, s.PNG, s.Thumb, done); err != nil {
+		s.Width, s.Height, r.sha, s.PNG, done); err != nil {
 		return fmt.Errorf("seed image %d: %w", r.id, err)
+	}
+	if _, err := st[3].ExecContext(ctx, r.id, s.Thumb); err != nil {
+		return fmt.Errorf("seed thumbnail %d: %w", r.id, err)
 	}
 
 	// The reservation and its settlement, as a finished job leaves them.

@@ -106,8 +106,13 @@ func addImages(ctx context.Context, tx *sql.Tx, o Options,
 	}
 	img, err := tx.PrepareContext(ctx, `INSERT INTO images(job_id, member_id, call,
 		position, model, prompt, aspect_ratio, size, seed, mime, width, height, sha256,
-		data, thumb, created_at) VALUES (?, ?, 0, 0, ?, ?, ?, '1K', 0, 'image/png', 64,
-		64, ?, ?, ?, ?) RETURNING id`)
+		data, created_at) VALUES (?, ?, 0, 0, ?, ?, ?, '1K', 0, 'image/png', 64,
+		64, ?, ?, ?) RETURNING id`)
+	if err != nil {
+		return nil, err
+	}
+	thumb, err := tx.PrepareContext(ctx,
+		`INSERT INTO image_thumbs(image_id, data) VALUES (?, ?)`)
 	if err != nil {
 		return nil, err
 	}
@@ -128,9 +133,12 @@ func addImages(ctx context.Context, tx *sql.Tx, o Options,
 		}
 		sum := sha256.Sum256(fmt.Appendf(nil, "%d-%d", o.Seed, n))
 		err = img.QueryRowContext(ctx, jobID, im.MemberID, im.Model, im.Prompt,
-			im.AspectRatio, hex.EncodeToString(sum[:]), sum[:8], sum[:4], at).Scan(&im.ID)
+			im.AspectRatio, hex.EncodeToString(sum[:]), sum[:8], at).Scan(&im.ID)
 		if err != nil {
 			return nil, fmt.Errorf("seed image: %w", err)
+		}
+		if _, err := thumb.ExecContext(ctx, im.ID, sum[:4]); err != nil {
+			return nil, fmt.Errorf("seed thumbnail: %w", err)
 		}
 		out = append(out, im)
 	}
