@@ -22,6 +22,7 @@ type metrics struct {
 	tokens  *prometheus.CounterVec
 	usd     *prometheus.CounterVec
 	http    *prometheus.HistogramVec
+	retries *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -44,13 +45,17 @@ func newMetrics() *metrics {
 			Name: "atelier_usd_charged_total",
 			Help: "US dollars charged to members.",
 		}, []string{"model"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "atelier_upstream_retries_total",
+			Help: "Upstream calls sent again, by model and the failure that caused it.",
+		}, []string{"model", "class"}),
 		http: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "atelier_http_request_seconds",
 			Help:    "HTTP request duration by route pattern and status class.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 2, 14),
 		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.calls, m.latency, m.tokens, m.usd, m.http,
+	m.reg.MustRegister(m.calls, m.latency, m.tokens, m.usd, m.http, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -75,6 +80,11 @@ func (m *metrics) ObserveHTTP(route string, status int, d time.Duration) {
 		route = "unmatched"
 	}
 	m.http.WithLabelValues(route, strconv.Itoa(status/100)+"xx").Observe(d.Seconds())
+}
+
+// ObserveRetry counts a call about to be sent again.
+func (m *metrics) ObserveRetry(model, class string) {
+	m.retries.WithLabelValues(model, class).Inc()
 }
 
 // ObserveCharge adds what one call charged.

@@ -82,6 +82,8 @@ func TestLogsAndMetricsShowRateLimits(t *testing.T) {
 		`atelier_upstream_requests_total{model="` + model + `",outcome="overload",status="503"} 1`,
 		`atelier_upstream_requests_total{model="` + model + `",outcome="ok",status="200"} 1`,
 		`atelier_queue_depth{group="gemini-image"}`,
+		`atelier_upstream_retries_total{class="rate_limited",model="` + model + `"} 1`,
+		`atelier_upstream_retries_total{class="overload",model="` + model + `"} 1`,
 	} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("metrics lack %s", want)

@@ -113,8 +113,10 @@ func (d *DB) SettleCall(ctx context.Context, j Job, call int, attemptID int64, i
 		if attemptID == 0 {
 			return nil
 		}
+		// An attempt that already ended with a failure class keeps it:
+		// that is what tells a refund for a block from one for overload.
 		_, err = tx.ExecContext(ctx, `UPDATE attempts SET finished_at = ?, outcome = ?
-			WHERE id = ?`, millis(now), kind, attemptID)
+			WHERE id = ? AND outcome = 'pending'`, millis(now), kind, attemptID)
 		return err
 	})
 }

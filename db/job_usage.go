@@ -33,7 +33,8 @@ func (d *DB) JobUsage(ctx context.Context, jobID int64) (JobUsage, error) {
 func (d *DB) JobOutcome(ctx context.Context, jobID int64) (string, error) {
 	var outcome string
 	err := d.read.QueryRowContext(ctx, `SELECT outcome FROM attempts
-		WHERE job_id = ? AND outcome NOT IN ('pending', 'ok', '')
+		WHERE job_id = ? AND outcome NOT IN ('pending', 'ok', '', 'settle', 'refund',
+			'unsent', 'interrupted')
 		ORDER BY id DESC LIMIT 1`, jobID).Scan(&outcome)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -58,7 +58,7 @@ func (s *Server) postLimits(w http.ResponseWriter, r *http.Request) {
 		s.renderAdmin(w, r, http.StatusUnprocessableEntity, errs, "")
 		return
 	}
-	if err := s.runner.SetLimits(group, l); err != nil {
+	if err := s.runner.SetLimits(r.Context(), group, l); err != nil {
 		s.renderAdmin(w, r, http.StatusUnprocessableEntity, views.Errors{"": err.Error()}, "")
 		return
 	}

@@ -44,7 +44,7 @@ func (s *Server) answerJob(w http.ResponseWriter, r *http.Request, method string
 		if reason == "" {
 			reason = "no image came back"
 		}
-		googleFail(w, failedJobStatus(reason), "Atelier: "+reason)
+		googleFail(w, s.failedJobStatus(r.Context(), j.ID, reason), "Atelier: "+reason)
 		return
 	}
 

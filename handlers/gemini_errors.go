@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -111,10 +112,29 @@ func (s *Server) googleRefusal(w http.ResponseWriter, r *http.Request, err error
 	}
 }
 
-// failedJobStatus picks the HTTP status for a job that failed, from the
-// reason the runner recorded: the failure class itself is not stored
-// with the job, and the runner's reasons name it in stable words.
-func failedJobStatus(reason string) int {
+// failedJobStatus picks the HTTP status for a job that failed, as Google
+// would answer the failure: from the failure class the runner recorded on
+// the job's last failed attempt, else from the words of its reason.
+func (s *Server) failedJobStatus(ctx context.Context, jobID int64, reason string) int {
+	class, err := s.db.JobOutcome(ctx, jobID)
+	if err != nil {
+		s.log.Warn("read job outcome", "job", jobID, "err", err)
+	}
+	switch class {
+	case "blocked", "no_image", "bad_request":
+		return http.StatusBadRequest
+	case "overload":
+		return http.StatusServiceUnavailable
+	case "rate_limited", "daily_quota", "billing_stop":
+		return http.StatusTooManyRequests
+	case "transient":
+		return http.StatusBadGateway
+	}
+	return statusFromReason(reason)
+}
+
+// statusFromReason is failedJobStatus for a job with no recorded class.
+func statusFromReason(reason string) int {
 	r := strings.ToLower(reason)
 	has := func(words ...string) bool {
 		for _, w := range words {

@@ -59,6 +59,9 @@ func (r *Runner) runCall(ctx context.Context, g *group, m imagegen.Model, ru *ru
 		if !retry {
 			return true
 		}
+		if r.cfg.Metrics != nil {
+			r.cfg.Metrics.ObserveRetry(m.ID, ClassName(err.Class))
+		}
 		aid = 0
 		if !sleepCtx(ctx, wait) {
 			return false

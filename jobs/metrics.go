@@ -7,4 +7,5 @@ import "time"
 type Metrics interface {
 	ObserveCall(model, group string, err error, d time.Duration)
 	ObserveCharge(model string, tokens, micros int64)
+	ObserveRetry(model, class string)
 }

@@ -169,13 +169,36 @@ type GroupState struct {
 }
 
 // SetLimits changes a group's limits at once.
-func (r *Runner) SetLimits(name string, l quota.Limits) error {
+// The change is kept in the database, so it outlives a restart; limits
+// stored there win over the configured defaults at the next start.
+func (r *Runner) SetLimits(ctx context.Context, name string, l quota.Limits) error {
 	g, ok := r.groups[name]
 	if !ok {
 		return fmt.Errorf("no limit group %q", name)
 	}
+	if err := r.cfg.DB.SaveSetting(ctx, limitsKey(name), l); err != nil {
+		return err
+	}
 	g.limiter.SetLimits(l)
 	r.notify()
+	return nil
+}
+
+// limitsKey names the setting that holds a group's limits.
+func limitsKey(group string) string { return "limits/" + group }
+
+// loadLimits applies the limits an admin stored for each group.
+func (r *Runner) loadLimits(ctx context.Context) error {
+	for name, g := range r.groups {
+		var l quota.Limits
+		ok, err := r.cfg.DB.LoadSetting(ctx, limitsKey(name), &l)
+		if err != nil {
+			return fmt.Errorf("limits of %s: %w", name, err)
+		}
+		if ok {
+			g.limiter.SetLimits(l)
+		}
+	}
 	return nil
 }
 
@@ -206,6 +229,10 @@ func (r *Runner) notify() {
 // dispatcher per group. They stop when ctx ends; Wait then waits for the
 // upstream calls in flight.
 func (r *Runner) Start(ctx context.Context) error {
+	if err := r.loadLimits(ctx); err != nil {
+		return err
+	}
+
 	// Calls that were in flight when the last process died may have been
 	// billed by the provider; they are marked so, and sent again.
 	n, err := r.cfg.DB.AbandonAttempts(ctx)

@@ -155,10 +155,40 @@ func TestQueueCapAndTooLarge(t *testing.T) {
 
 	// Four 2K images weigh 16 tokens; a limit of 10 a minute can never
 	// send them in one call.
-	r.SetLimits("offline", quota.Limits{RPM: 60, TPM: 10})
+	r.SetLimits(ctx, "offline", quota.Limits{RPM: 60, TPM: 10})
 	req.Size, req.Count = "2K", 4
 	var large *jobs.TooLargeError
 	if _, err := r.Submit(ctx, req); !errors.As(err, &large) {
 		t.Fatalf("oversized job: %v, want TooLargeError", err)
+	}
+}
+
+// TestLimitsOutliveARestart changes a group's limits on one Runner and
+// finds them on the next Runner over the same database.
+func TestLimitsOutliveARestart(t *testing.T) {
+	r, store := newRunner(t, db.Budgets{}, 20)
+	ctx := context.Background()
+	want := quota.Limits{RPM: 12, TPM: 34, RPD: 560}
+	if err := r.SetLimits(ctx, "offline", want); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.SetLimits(ctx, "no-such-group", want); err == nil {
+		t.Error("limits accepted for an unknown group")
+	}
+
+	next := jobs.New(jobs.Config{DB: store, Catalog: imagegen.DefaultCatalog(),
+		Providers: map[imagegen.Protocol]imagegen.Provider{
+			imagegen.ProtocolOffline: imagegen.NewOffline()},
+		Limits: func(string) quota.Limits { return quota.Limits{RPM: 60, TPM: 60} }})
+	runCtx, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); next.Wait() }()
+	if err := next.Start(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	if got := next.Limiter("offline").Limits(); got != want {
+		t.Errorf("after restart offline limits are %+v, want %+v", got, want)
+	}
+	if got := next.Limiter("gemini-2.5-flash-image").Limits(); got.RPM != 60 {
+		t.Errorf("an unchanged group lost its configured limits: %+v", got)
 	}
 }
