@@ -28,7 +28,7 @@ type DB struct {
 	Path string
 
 	write *sql.DB
-	read  *sql.DB
+	read  *stmtDB
 
 	// Now is the clock every query uses for "now"; tests replace it.
 	Now func() time.Time
@@ -80,7 +80,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(8)
-	d.read = read
+	read.SetMaxIdleConns(8)
+	d.read = newStmtDB(read)
 	return d, nil
 }
 

@@ -179,7 +179,7 @@ func (d *DB) UnfinishedJobs(ctx context.Context) ([]Job, error) {
 		WHERE status IN ('queued', 'running') ORDER BY id`)
 }
 
-func (d *DB) queryJobs(ctx context.Context, q *sql.DB, query string, args ...any) ([]Job, error) {
+func (d *DB) queryJobs(ctx context.Context, q *stmtDB, query string, args ...any) ([]Job, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"atelier/auth"
@@ -123,8 +124,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 
 // currentSession finds the signed-in member from the session cookie.
 func (s *Server) currentSession(r *http.Request) (db.Session, db.Member, bool) {
-	sess, _ := s.store.Get(r, cookieName)
-	tok, _ := sess.Values["tok"].(string)
+	tok := s.sessionToken(r)
 	if tok == "" {
 		return db.Session{}, db.Member{}, false
 	}
@@ -197,4 +197,62 @@ func sessionOf(r *http.Request) *db.Session {
 func route(mux *http.ServeMux, r *http.Request) string {
 	_, pattern := mux.Handler(r)
 	return pattern
+}
+
+// sessionToken reads the session token from the signed cookie. Checking
+// and decoding the cookie costs more than the rest of a thumbnail
+// request, so the token of each cookie value already verified is
+// remembered; a value can only map to the token it was verified to hold,
+// and whether that session is still open is asked of the database layer
+// every time.
+func (s *Server) sessionToken(r *http.Request) string {
+	c, err := r.Cookie(cookieName)
+	if err != nil {
+		return ""
+	}
+	if tok, ok := s.cookies.get(c.Value); ok {
+		return tok
+	}
+	sess, _ := s.store.Get(r, cookieName)
+	tok, _ := sess.Values["tok"].(string)
+	if tok != "" {
+		s.cookies.put(c.Value, tok)
+	}
+	return tok
+}
+
+// cookieCache maps verified cookie values to the tokens they hold, for
+// a few minutes: the cookie's own age limit is checked again after that.
+type cookieCache struct {
+	mu sync.Mutex
+	m  map[string]cookieEntry
+}
+
+type cookieEntry struct {
+	tok string
+	at  time.Time
+}
+
+const (
+	maxCookies = 10_000
+	cookieTTL  = 5 * time.Minute
+)
+
+func (c *cookieCache) get(value string) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[value]
+	if !ok || time.Since(e.at) > cookieTTL {
+		return "", false
+	}
+	return e.tok, true
+}
+
+func (c *cookieCache) put(value, tok string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) >= maxCookies {
+		c.m = map[string]cookieEntry{}
+	}
+	c.m[value] = cookieEntry{tok: tok, at: time.Now()}
 }

@@ -36,6 +36,7 @@ type Server struct {
 	store   *sessions.CookieStore
 	cfg     Config
 	limiter *loginLimiter
+	cookies cookieCache
 }
 
 // New returns the whole HTTP handler of Atelier.
