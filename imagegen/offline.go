@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"unicode"
@@ -24,6 +25,11 @@ import (
 type Offline struct {
 	model Model
 	enc   png.Encoder
+
+	// slots holds one token per CPU. Rendering is pure computation, so
+	// more renders at once than cores only multiplies the memory held by
+	// their pixel buffers (4 MB each at 1K, 16 MB at 2K).
+	slots chan struct{}
 }
 
 // NewOffline returns the offline renderer, priced and weighted as the
@@ -38,6 +44,7 @@ func NewOffline() *Offline {
 			CompressionLevel: png.BestSpeed,
 			BufferPool:       &pngPool{},
 		},
+		slots: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 }
 
@@ -76,6 +83,12 @@ func (o *Offline) Generate(ctx context.Context, req Request) (Result, error) {
 		Reported:    true,
 		ImageTokens: o.model.Weight(req.Size) * int64(req.Count),
 	}}
+	select {
+	case o.slots <- struct{}{}:
+		defer func() { <-o.slots }()
+	case <-ctx.Done():
+		return Result{}, offlineCancelled(ctx.Err())
+	}
 	for i := range req.Count {
 		img, err := o.render(ctx, req, i, w, h)
 		if err != nil {
@@ -88,7 +101,11 @@ func (o *Offline) Generate(ctx context.Context, req Request) (Result, error) {
 
 // render draws and encodes picture i of req.
 func (o *Offline) render(ctx context.Context, req Request, i, w, h int) (Image, error) {
-	rgba := image.NewRGBA(image.Rect(0, 0, w, h))
+	// The background paints every pixel, so a reused buffer needs no
+	// clearing.
+	pix := pixels(w * h * 4)
+	defer pixPool.Put(pix)
+	rgba := &image.RGBA{Pix: *pix, Stride: w * 4, Rect: image.Rect(0, 0, w, h)}
 	sc := newScene(req, i)
 
 	// Paint back to front, checking for cancellation between layers.
@@ -107,6 +124,20 @@ func (o *Offline) render(ctx context.Context, req Request, i, w, h int) (Image, 
 			err.Error()}
 	}
 	return Image{Data: buf.Bytes(), MIME: "image/png", Width: w, Height: h}, nil
+}
+
+// pixPool keeps pixel buffers between renders: at a few megabytes each
+// they would otherwise be most of the garbage the server makes.
+var pixPool sync.Pool
+
+// pixels returns a pooled buffer of n bytes.
+func pixels(n int) *[]byte {
+	if p, ok := pixPool.Get().(*[]byte); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n)
+	return &b
 }
 
 // offlineCancelled reports a render stopped by its context.
