@@ -11,7 +11,6 @@ import (
 
 	"atelier/db"
 	"atelier/imagegen"
-	"atelier/jobs"
 )
 
 // generationRequest is the body of POST /api/v1/generations: the studio
@@ -94,32 +93,26 @@ func (s *Server) postGeneration(w http.ResponseWriter, r *http.Request) {
 
 // apiRefusal answers a submission the runner refused.
 func (s *Server) apiRefusal(w http.ResponseWriter, r *http.Request, err error) {
-	var budget *db.BudgetError
-	var full *db.QueueFullError
-	var large *jobs.TooLargeError
-	var paused *jobs.PausedError
-	var bad *imagegen.Error
-	switch {
-	case errors.As(err, &budget):
-		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(budget.ResetAt), 10))
-		apiFail(w, http.StatusTooManyRequests, apiError{Code: "budget_exhausted",
-			Message: budget.Error(), Budget: budget.Budget, ResetsAt: &budget.ResetAt})
-	case errors.As(err, &full):
-		apiFail(w, http.StatusTooManyRequests, apiError{Code: "queue_full",
-			Message: full.Error()})
-	case errors.As(err, &large):
-		apiFail(w, http.StatusUnprocessableEntity, apiError{Code: "invalid",
-			Message: large.Error(), Fields: map[string]string{"count": large.Error()}})
-	case errors.As(err, &paused):
-		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(paused.Until), 10))
-		apiFail(w, http.StatusServiceUnavailable, apiError{Code: "paused",
-			Message: paused.Error(), ResetsAt: &paused.Until})
-	case errors.As(err, &bad) && bad.Class == imagegen.ClassBadRequest:
-		apiFail(w, http.StatusUnprocessableEntity, apiError{Code: "invalid",
-			Message: bad.Reason})
-	default:
+	ref, ok := refusalOf(err)
+	if !ok {
 		s.apiServerError(w, r, err)
+		return
 	}
+	e := apiError{Code: ref.kind, Message: ref.message + "."}
+	status := http.StatusUnprocessableEntity
+	switch ref.kind {
+	case "budget_exhausted":
+		status, e.Budget, e.ResetsAt = http.StatusTooManyRequests, ref.budget, &ref.until
+		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(ref.until), 10))
+	case "queue_full":
+		status = http.StatusTooManyRequests
+	case "paused":
+		status, e.ResetsAt = http.StatusServiceUnavailable, &ref.until
+		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(ref.until), 10))
+	case "too_large":
+		e.Code, e.Fields = "invalid", map[string]string{ref.field: ref.message}
+	}
+	apiFail(w, status, e)
 }
 
 // secondsUntil is the whole seconds from now until t, rounded up, at

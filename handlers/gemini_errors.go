@@ -2,17 +2,12 @@ package handlers
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"atelier/db"
-	"atelier/imagegen"
-	"atelier/jobs"
 )
 
 // googleError is Google's error object, inside {"error": …}.
@@ -89,26 +84,22 @@ func quotaExhausted(w http.ResponseWriter, msg, subject string, until time.Time)
 // shape. queueFree is when the member's queue should next have room.
 func (s *Server) googleRefusal(w http.ResponseWriter, r *http.Request, err error,
 	queueFree func() time.Time) {
-	var budget *db.BudgetError
-	var full *db.QueueFullError
-	var large *jobs.TooLargeError
-	var paused *jobs.PausedError
-	var bad *imagegen.Error
-	switch {
-	case errors.As(err, &budget):
-		quotaExhausted(w, "Atelier: your "+budget.Error()+".", budget.Budget, budget.ResetAt)
-	case errors.As(err, &full):
-		quotaExhausted(w, "Atelier: "+full.Error()+".", "queued jobs", queueFree())
-	case errors.As(err, &large):
-		googleFail(w, http.StatusBadRequest, large.Error())
-	case errors.As(err, &paused):
-		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(paused.Until), 10))
-		googleFail(w, http.StatusServiceUnavailable, paused.Error())
-	case errors.As(err, &bad) && bad.Class == imagegen.ClassBadRequest:
-		googleFail(w, http.StatusBadRequest, bad.Reason)
-	default:
+	ref, ok := refusalOf(err)
+	if !ok {
 		s.log.Error("gemini-protocol submit failed", "member", memberOf(r).ID, "err", err)
 		googleFail(w, http.StatusInternalServerError, "Internal error; it has been logged.")
+		return
+	}
+	switch ref.kind {
+	case "budget_exhausted":
+		quotaExhausted(w, "Atelier: "+ref.message+".", ref.budget, ref.until)
+	case "queue_full":
+		quotaExhausted(w, "Atelier: "+ref.message+".", ref.budget, queueFree())
+	case "paused":
+		w.Header().Set("Retry-After", strconv.FormatInt(secondsUntil(ref.until), 10))
+		googleFail(w, http.StatusServiceUnavailable, ref.message+".")
+	default:
+		googleFail(w, http.StatusBadRequest, ref.message+".")
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"strconv"
 
 	"atelier/db"
-	"atelier/imagegen"
-	"atelier/jobs"
 	"atelier/views"
 )
 
@@ -51,7 +49,7 @@ func (s *Server) postJob(w http.ResponseWriter, r *http.Request) {
 			s.jobAccepted(w, r, job)
 			return
 		}
-		if !refusal(err, f.Errors) {
+		if !formRefusal(err, f.Errors) {
 			s.serverError(w, r, err)
 			return
 		}
@@ -59,33 +57,14 @@ func (s *Server) postJob(w http.ResponseWriter, r *http.Request) {
 	s.formRejected(w, r, views.PromptForm(f))
 }
 
-// refusal puts a submission's refusal into the form's errors, reporting
-// false for errors that are not the member's to fix.
-func refusal(err error, errs views.Errors) bool {
-	var budget *db.BudgetError
-	var full *db.QueueFullError
-	var large *jobs.TooLargeError
-	var paused *jobs.PausedError
-	var bad *imagegen.Error
-	switch {
-	case errors.As(err, &budget):
-		errs[""] = "Your " + budget.Error() + "."
-		if budget.Budget == "team monthly USD" {
-			errs[""] = "The team's " + budget.Error() + "."
-		}
-	case errors.As(err, &full):
-		errs[""] = fmt.Sprintf("You already have %d jobs queued, the most allowed. "+
-			"Wait for one to finish or cancel one.", full.Max)
-	case errors.As(err, &large):
-		errs["count"] = large.Error()
-	case errors.As(err, &paused):
-		errs[""] = paused.Error()
-	case errors.As(err, &bad) && bad.Class == imagegen.ClassBadRequest:
-		errs[""] = bad.Reason
-	default:
-		return false
+// formRefusal puts a submission's refusal into the form's errors,
+// reporting false for errors that are not the member's to fix.
+func formRefusal(err error, errs views.Errors) bool {
+	ref, ok := refusalOf(err)
+	if ok {
+		errs[ref.field] = ref.message + "."
 	}
-	return true
+	return ok
 }
 
 func (s *Server) jobAccepted(w http.ResponseWriter, r *http.Request, job db.Job) {
