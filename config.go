@@ -40,7 +40,12 @@ type config struct {
 }
 
 // parseConfig reads flags over environment defaults.
-func parseConfig(name string, args []string, getenv func(string) string, out io.Writer) (config, error) {
+func parseConfig(
+	name string,
+	args []string,
+	getenv func(string) string,
+	out io.Writer,
+) (config, error) {
 	var c config
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
@@ -78,14 +83,38 @@ func parseConfig(name string, args []string, getenv func(string) string, out io.
 	str(&c.Addr, "addr", "127.0.0.1:8080", "address to serve on", "ATELIER_ADDR")
 	str(&c.DBPath, "db", "atelier.db", "SQLite database file", "ATELIER_DB")
 	str(&c.LogFormat, "log-format", "text", "log format: text or json", "ATELIER_LOG_FORMAT")
-	str(&c.LogLevel, "log-level", "info", "log level: debug, info, warn, error", "ATELIER_LOG_LEVEL")
-	str(&c.Catalog, "catalog", "", "JSON file adding to or overriding the model catalog", "ATELIER_CATALOG")
+	str(
+		&c.LogLevel,
+		"log-level",
+		"info",
+		"log level: debug, info, warn, error",
+		"ATELIER_LOG_LEVEL",
+	)
+	str(
+		&c.Catalog,
+		"catalog",
+		"",
+		"JSON file adding to or overriding the model catalog",
+		"ATELIER_CATALOG",
+	)
 	fs.StringVar(&c.GeminiKey, "gemini-api-key", "",
 		"provider API key (prefer the environment) [GEMINI_API_KEY, GOOGLE_API_KEY, *_FILE]")
-	str(&c.GeminiBaseURL, "gemini-base-url", "", "Gemini API base URL", "GOOGLE_GEMINI_BASE_URL")
+	str(
+		&c.GeminiBaseURL,
+		"gemini-base-url",
+		"",
+		"Gemini API base URL",
+		"GOOGLE_GEMINI_BASE_URL",
+	)
 	str(&c.VertexBaseURL, "vertex-base-url", "", "Vertex AI base URL", "GOOGLE_VERTEX_BASE_URL")
 	str(&c.VertexProject, "vertex-project", "", "Vertex AI project", "GOOGLE_CLOUD_PROJECT")
-	str(&c.VertexLocation, "vertex-location", "us-central1", "Vertex AI location", "GOOGLE_CLOUD_LOCATION")
+	str(
+		&c.VertexLocation,
+		"vertex-location",
+		"us-central1",
+		"Vertex AI location",
+		"GOOGLE_CLOUD_LOCATION",
+	)
 	fs.StringVar(&c.VertexToken, "vertex-token", "",
 		"Vertex AI access token [ATELIER_VERTEX_TOKEN, *_FILE]")
 	fs.BoolVar(&c.Offline, "offline", env("ATELIER_OFFLINE") == "1",
@@ -131,7 +160,10 @@ func (c config) validate() error {
 		errs = append(errs, errors.New("--max-queued must be at least 1"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
-		errs = append(errs, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat))
+		errs = append(
+			errs,
+			fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat),
+		)
 	}
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
 		errs = append(errs, errors.New("the session key must be at least 32 bytes"))

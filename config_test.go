@@ -14,7 +14,12 @@ func TestConfigSecretsFromFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(path, []byte("file-held-key\n"), 0o600)
 	env := map[string]string{"GEMINI_API_KEY_FILE": path, "ATELIER_RPM": "90"}
-	c, err := parseConfig("atelier", nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+	c, err := parseConfig(
+		"atelier",
+		nil,
+		func(k string) string { return env[k] },
+		&bytes.Buffer{},
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,17 +28,26 @@ func TestConfigSecretsFromFile(t *testing.T) {
 	}
 
 	// A flag wins over the environment.
-	c, _ = parseConfig("atelier", []string{"--rpm", "30"}, func(k string) string { return env[k] }, &bytes.Buffer{})
+	c, _ = parseConfig(
+		"atelier",
+		[]string{"--rpm", "30"},
+		func(k string) string { return env[k] },
+		&bytes.Buffer{},
+	)
 	if c.RPM != 30 {
 		t.Errorf("flag gave rpm %d, want 30", c.RPM)
 	}
 }
 
 func TestConfigHelpHidesSecrets(t *testing.T) {
-	env := map[string]string{"GEMINI_API_KEY": "AIza-very-secret", "ATELIER_SESSION_KEY": strings.Repeat("s", 40)}
+	env := map[string]string{
+		"GEMINI_API_KEY":      "AIza-very-secret",
+		"ATELIER_SESSION_KEY": strings.Repeat("s", 40),
+	}
 	var out bytes.Buffer
 	parseConfig("atelier", []string{"-h"}, func(k string) string { return env[k] }, &out)
-	if strings.Contains(out.String(), "AIza-very-secret") || strings.Contains(out.String(), "ssssssss") {
+	if strings.Contains(out.String(), "AIza-very-secret") ||
+		strings.Contains(out.String(), "ssssssss") {
 		t.Error("-h prints a secret")
 	}
 	if !strings.Contains(out.String(), "GEMINI_API_KEY") {
@@ -44,7 +58,8 @@ func TestConfigHelpHidesSecrets(t *testing.T) {
 func TestConfigRejectsBadValues(t *testing.T) {
 	for _, args := range [][]string{{"--rpm", "0"}, {"--monthly-usd", "-1"}, {"--log-format", "xml"},
 		{"--max-queued", "0"}, {"--session-key", "short"}} {
-		if _, err := parseConfig("atelier", args, func(string) string { return "" }, &bytes.Buffer{}); err == nil {
+		none := func(string) string { return "" }
+		if _, err := parseConfig("atelier", args, none, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", args)
 		}
 	}
@@ -74,7 +89,8 @@ func TestUserAddAndBackupCommands(t *testing.T) {
 	}
 
 	backup := filepath.Join(dir, "copy.db")
-	if err := run(ctx, []string{"backup", "--db", dbPath, backup}, getenv, nil, &out, &out); err != nil {
+	err = run(ctx, []string{"backup", "--db", dbPath, backup}, getenv, nil, &out, &out)
+	if err != nil {
 		t.Fatal(err)
 	}
 	b, err := sql.Open("sqlite", "file:"+backup+"?mode=ro")
@@ -85,7 +101,8 @@ func TestUserAddAndBackupCommands(t *testing.T) {
 	var name string
 	var admin bool
 	if err := b.QueryRow(`SELECT name, is_admin FROM members`).Scan(&name, &admin); err != nil ||
-		name != "ada" || !admin {
+		name != "ada" ||
+		!admin {
 		t.Errorf("backup holds %q admin=%v (%v)", name, admin, err)
 	}
 }

@@ -22,7 +22,12 @@ import (
 // serve runs the web server until ctx ends, then shuts down gracefully:
 // it stops taking requests and jobs, lets upstream calls in flight finish
 // within the grace period, and leaves queued jobs for the next start.
-func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func serve(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout, stderr io.Writer,
+) error {
 	cfg, err := parseConfig("atelier", args, getenv, stderr)
 	if err != nil {
 		return err
@@ -101,7 +106,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	case <-done:
 		log.Info("stopped cleanly")
 	case <-shutCtx.Done():
-		log.Warn("calls still in flight at the end of the grace period; they resume at the next start")
+		log.Warn(
+			"calls still in flight at the end of the grace period; they resume at the next start",
+		)
 	}
 	return nil
 }

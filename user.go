@@ -15,7 +15,13 @@ import (
 
 // runUser handles "atelier user add NAME [--admin]" with the password on
 // standard input.
-func runUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout io.Writer) error {
+func runUser(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdin io.Reader,
+	stdout io.Writer,
+) error {
 	if len(args) < 2 || args[0] != "add" {
 		return errors.New("usage: atelier user add NAME [--admin] [--db FILE] < password")
 	}
@@ -65,7 +71,12 @@ func runUser(ctx context.Context, args []string, getenv func(string) string, std
 
 // runBackup handles "atelier backup PATH": a consistent copy of the live
 // database, safe to take while the server runs.
-func runBackup(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+func runBackup(
+	ctx context.Context,
+	args []string,
+	getenv func(string) string,
+	stdout io.Writer,
+) error {
 	fs := flag.NewFlagSet("backup", flag.ContinueOnError)
 	path := fs.String("db", or(getenv("ATELIER_DB"), "atelier.db"), "SQLite database file")
 	if err := fs.Parse(args); err != nil {

@@ -53,7 +53,8 @@ func TestAPIKeyLifecycle(t *testing.T) {
 
 	// Only the hash is stored: the plaintext is nowhere in the row.
 	var stored string
-	if err := rawQueryRow(t, d, `SELECT key_hash FROM api_keys WHERE id = ?`, k.ID, &stored); err != nil {
+	err = rawQueryRow(t, d, `SELECT key_hash FROM api_keys WHERE id = ?`, k.ID, &stored)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if stored != auth.HashToken(plain) {
@@ -69,7 +70,10 @@ func TestAPIKeyLifecycle(t *testing.T) {
 		s.MemberID != ada.ID {
 		t.Errorf("lookup = key %d member %d session %+v", got.ID, m.ID, s)
 	}
-	if _, _, _, err := d.APIKeyByHash(ctx, auth.HashToken(plain+"x")); !errors.Is(err, db.ErrNotFound) {
+	if _, _, _, err := d.APIKeyByHash(ctx, auth.HashToken(plain+"x")); !errors.Is(
+		err,
+		db.ErrNotFound,
+	) {
 		t.Errorf("wrong key: err %v, want ErrNotFound", err)
 	}
 
@@ -107,7 +111,10 @@ func TestAPIKeyLifecycle(t *testing.T) {
 	if err := d.RevokeAPIKey(ctx, ada.ID, k.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := d.APIKeyByHash(ctx, auth.HashToken(plain)); !errors.Is(err, db.ErrNotFound) {
+	if _, _, _, err := d.APIKeyByHash(ctx, auth.HashToken(plain)); !errors.Is(
+		err,
+		db.ErrNotFound,
+	) {
 		t.Errorf("revoked key: err %v", err)
 	}
 	if err := d.RevokeAPIKey(ctx, ada.ID, k.ID); !errors.Is(err, db.ErrNotFound) {
@@ -131,7 +138,10 @@ func TestAPIKeyDisabledMember(t *testing.T) {
 	if err := d.UpdateMember(ctx, ada); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := d.APIKeyByHash(ctx, auth.HashToken(plain)); !errors.Is(err, db.ErrNotFound) {
+	if _, _, _, err := d.APIKeyByHash(ctx, auth.HashToken(plain)); !errors.Is(
+		err,
+		db.ErrNotFound,
+	) {
 		t.Errorf("disabled member's key: err %v, want ErrNotFound", err)
 	}
 
@@ -154,7 +164,10 @@ func TestAPIKeySessionIsNoCookie(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := d.ActiveSession(ctx, auth.HashToken(plain)); !errors.Is(err, db.ErrNotFound) {
+	if _, _, err := d.ActiveSession(ctx, auth.HashToken(plain)); !errors.Is(
+		err,
+		db.ErrNotFound,
+	) {
 		t.Errorf("the key works as a cookie token: err %v", err)
 	}
 }

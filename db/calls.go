@@ -69,7 +69,14 @@ type Charge struct {
 // transaction that also closes the attempt. A call settled before (say,
 // by a process that crashed after committing) returns ErrSettled and
 // changes nothing.
-func (d *DB) SettleCall(ctx context.Context, j Job, call int, attemptID int64, imgs []NewImage, c Charge) error {
+func (d *DB) SettleCall(
+	ctx context.Context,
+	j Job,
+	call int,
+	attemptID int64,
+	imgs []NewImage,
+	c Charge,
+) error {
 	return d.tx(ctx, func(tx *sql.Tx) error {
 		now := d.now()
 		tok, mic := share(j, call)

@@ -49,7 +49,11 @@ func (d *DB) Image(ctx context.Context, id int64) (Image, error) {
 }
 
 // ImageData reads an image's bytes, or its thumbnail's.
-func (d *DB) ImageData(ctx context.Context, id int64, thumb bool) (data []byte, mime, sha string, err error) {
+func (d *DB) ImageData(
+	ctx context.Context,
+	id int64,
+	thumb bool,
+) (data []byte, mime, sha string, err error) {
 	q := `SELECT data, mime, sha256 FROM images WHERE id = ?`
 	if thumb {
 		q = `SELECT t.data, 'image/jpeg', i.sha256 FROM images i

@@ -38,7 +38,11 @@ func scanMember(row interface{ Scan(...any) error }) (Member, error) {
 // CreateMember adds a member. onlyIfEmpty makes it succeed only while the
 // team has no member yet, which is how the first-run setup page avoids a
 // race between two browsers creating the first admin.
-func (d *DB) CreateMember(ctx context.Context, name, hash string, admin, onlyIfEmpty bool) (Member, error) {
+func (d *DB) CreateMember(
+	ctx context.Context,
+	name, hash string,
+	admin, onlyIfEmpty bool,
+) (Member, error) {
 	var m Member
 	err := d.tx(ctx, func(tx *sql.Tx) error {
 		if onlyIfEmpty {
@@ -51,8 +55,15 @@ func (d *DB) CreateMember(ctx context.Context, name, hash string, admin, onlyIfE
 			}
 		}
 
-		row := tx.QueryRowContext(ctx, `INSERT INTO members(name, password_hash, is_admin, created_at)
-			VALUES (?, ?, ?, ?) RETURNING `+memberCols, name, hash, admin, millis(d.now()))
+		row := tx.QueryRowContext(
+			ctx,
+			`INSERT INTO members(name, password_hash, is_admin, created_at)
+			VALUES (?, ?, ?, ?) RETURNING `+memberCols,
+			name,
+			hash,
+			admin,
+			millis(d.now()),
+		)
 		var err error
 		m, err = scanMember(row)
 		if err != nil && strings.Contains(err.Error(), "UNIQUE") {

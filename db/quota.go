@@ -87,7 +87,13 @@ func (d *DB) MemberQuota(ctx context.Context, memberID int64, b Budgets) (Quota,
 
 // quotaTx computes a member's quota inside tx, so a caller that then
 // reserves sees exactly the totals it checked.
-func quotaTx(ctx context.Context, tx *sql.Tx, memberID int64, b Budgets, now time.Time) (Quota, error) {
+func quotaTx(
+	ctx context.Context,
+	tx *sql.Tx,
+	memberID int64,
+	b Budgets,
+	now time.Time,
+) (Quota, error) {
 	day, dayEnd, month, monthEnd := periods(now, b.Location)
 	q := Quota{DailyTokens: b.DailyTokens, MonthlyMicros: b.MonthlyMicros,
 		TeamMicros: b.TeamMonthlyMicros, DayResetAt: dayEnd, MonthResetAt: monthEnd}

@@ -27,7 +27,12 @@ func TestBudgetPeriodsReset(t *testing.T) {
 	loc := time.FixedZone("team", 2*3600)
 	now := time.Date(2026, 1, 31, 23, 59, 0, 0, loc)
 	d.Now = func() time.Time { return now }
-	b := Budgets{DailyTokens: 10, MonthlyMicros: 100_000, TeamMonthlyMicros: 150_000, Location: loc}
+	b := Budgets{
+		DailyTokens:       10,
+		MonthlyMicros:     100_000,
+		TeamMonthlyMicros: 150_000,
+		Location:          loc,
+	}
 
 	m, _ := d.CreateMember(ctx, "ada", "x", false, false)
 	s, _ := d.CreateSession(ctx, m.ID, "web", "tok", "test")
@@ -82,7 +87,11 @@ func TestBudgetPeriodsReset(t *testing.T) {
 	now = now.Add(24 * time.Hour)
 	q, _ = d.MemberQuota(ctx, m.ID, b)
 	if q.DailyTokensUsed != 0 || q.MonthlyMicrosUsed != 90_000 {
-		t.Errorf("next day: %d tokens, %d micros; want 0 and 90000", q.DailyTokensUsed, q.MonthlyMicrosUsed)
+		t.Errorf(
+			"next day: %d tokens, %d micros; want 0 and 90000",
+			q.DailyTokensUsed,
+			q.MonthlyMicrosUsed,
+		)
 	}
 	if _, err := job(1, 20_000); err == nil {
 		t.Error("a job over the monthly budget was admitted")
@@ -102,7 +111,14 @@ func TestSettleTwiceChargesOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := NewImage{MIME: "image/png", Width: 1, Height: 1, SHA256: "ab", Data: []byte{1}, Thumb: []byte{2}}
+	img := NewImage{
+		MIME:   "image/png",
+		Width:  1,
+		Height: 1,
+		SHA256: "ab",
+		Data:   []byte{1},
+		Thumb:  []byte{2},
+	}
 	charge := Charge{Tokens: 1, Micros: 400}
 	if err := d.SettleCall(ctx, j, 0, 0, []NewImage{img}, charge); err != nil {
 		t.Fatal(err)
@@ -116,10 +132,16 @@ func TestSettleTwiceChargesOnce(t *testing.T) {
 
 	got, _ := d.Job(ctx, j.ID)
 	if got.SpentTokens != 1 || got.SpentMicros != 400 || len(got.Images) != 1 {
-		t.Errorf("job spent %d tokens, %d micros, %d images", got.SpentTokens, got.SpentMicros, len(got.Images))
+		t.Errorf(
+			"job spent %d tokens, %d micros, %d images",
+			got.SpentTokens,
+			got.SpentMicros,
+			len(got.Images),
+		)
 	}
 	var held int64
-	d.read.QueryRow(`SELECT sum(reserved_tokens) FROM ledger WHERE job_id = ?`, j.ID).Scan(&held)
+	d.read.QueryRow(`SELECT sum(reserved_tokens) FROM ledger WHERE job_id = ?`, j.ID).
+		Scan(&held)
 	if held != 0 {
 		t.Errorf("%d tokens still reserved after the job ended", held)
 	}

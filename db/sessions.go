@@ -19,7 +19,11 @@ type Session struct {
 
 // CreateSession records a sign-in. tokenHash is the hash of the random
 // token the browser holds; the token itself is never stored.
-func (d *DB) CreateSession(ctx context.Context, memberID int64, kind, tokenHash, userAgent string) (Session, error) {
+func (d *DB) CreateSession(
+	ctx context.Context,
+	memberID int64,
+	kind, tokenHash, userAgent string,
+) (Session, error) {
 	s := Session{MemberID: memberID, Kind: kind, UserAgent: userAgent, CreatedAt: d.now()}
 	err := d.write.QueryRowContext(ctx, `INSERT INTO sessions(member_id, token_hash, kind,
 		user_agent, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
@@ -82,7 +86,11 @@ type SessionUsage struct {
 
 // MemberSessions lists a member's sessions, newest first, with the tokens,
 // cost and images each one accounts for.
-func (d *DB) MemberSessions(ctx context.Context, memberID int64, limit int) ([]SessionUsage, error) {
+func (d *DB) MemberSessions(
+	ctx context.Context,
+	memberID int64,
+	limit int,
+) ([]SessionUsage, error) {
 	rows, err := d.read.QueryContext(ctx, `SELECT s.id, s.kind, s.user_agent, s.created_at,
 		s.ended_at,
 		coalesce((SELECT sum(spent_tokens) FROM ledger l WHERE l.session_id = s.id), 0),

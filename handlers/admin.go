@@ -19,7 +19,13 @@ func (s *Server) getAdmin(w http.ResponseWriter, r *http.Request) {
 	s.renderAdmin(w, r, http.StatusOK, views.Errors{}, r.URL.Query().Get("saved"))
 }
 
-func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, errs views.Errors, saved string) {
+func (s *Server) renderAdmin(
+	w http.ResponseWriter,
+	r *http.Request,
+	status int,
+	errs views.Errors,
+	saved string,
+) {
 	members, err := s.db.Members(r.Context())
 	if err != nil {
 		s.serverError(w, r, err)
@@ -64,7 +70,12 @@ func (s *Server) postLimits(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("limits changed", "group", group, "rpm", l.RPM, "tpm", l.TPM, "rpd", l.RPD,
 		"by", memberOf(r).ID)
-	http.Redirect(w, r, "/admin?saved="+urlEscape("Limits for "+group+" saved."), http.StatusSeeOther)
+	http.Redirect(
+		w,
+		r,
+		"/admin?saved="+urlEscape("Limits for "+group+" saved."),
+		http.StatusSeeOther,
+	)
 }
 
 // postAddMember creates a member with a password the admin hands over.
@@ -84,7 +95,13 @@ func (s *Server) postAddMember(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	m, err := s.db.CreateMember(r.Context(), c.Name, hash, r.PostFormValue("admin") == "1", false)
+	m, err := s.db.CreateMember(
+		r.Context(),
+		c.Name,
+		hash,
+		r.PostFormValue("admin") == "1",
+		false,
+	)
 	if errors.Is(err, db.ErrConflict) {
 		s.renderAdmin(w, r, http.StatusUnprocessableEntity,
 			views.Errors{"new-name": "A member with that name already exists."}, "")

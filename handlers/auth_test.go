@@ -17,7 +17,11 @@ func TestFirstRunSetup(t *testing.T) {
 	// With no member every page leads to setup.
 	res := c.Get("/")
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/setup" {
-		t.Fatalf("GET / on a fresh install: %d %q, want 303 to /setup", res.StatusCode, res.Header.Get("Location"))
+		t.Fatalf(
+			"GET / on a fresh install: %d %q, want 303 to /setup",
+			res.StatusCode,
+			res.Header.Get("Location"),
+		)
 	}
 
 	t.Run("short password", func(t *testing.T) {
@@ -53,7 +57,11 @@ func TestFirstRunSetup(t *testing.T) {
 	other := app.Client(t)
 	res = other.PostForm("/setup", url.Values{"name": {"eve"}, "password": {"a-long-password"}})
 	if res.Header.Get("Location") != "/login" {
-		t.Errorf("second setup: %d %q, want redirect to /login", res.StatusCode, res.Header.Get("Location"))
+		t.Errorf(
+			"second setup: %d %q, want redirect to /login",
+			res.StatusCode,
+			res.Header.Get("Location"),
+		)
 	}
 	if _, err := app.DB.MemberByName(context.Background(), "eve"); err == nil {
 		t.Error("a second setup created a member")
@@ -66,11 +74,17 @@ func TestSignIn(t *testing.T) {
 
 	t.Run("wrong password", func(t *testing.T) {
 		c := app.Client(t)
-		res := c.PostForm("/login", url.Values{"name": {"grace"}, "password": {"wrong-password"}})
+		res := c.PostForm(
+			"/login",
+			url.Values{"name": {"grace"}, "password": {"wrong-password"}},
+		)
 		if res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("status %d, want 401", res.StatusCode)
 		}
-		if msg := res.Doc(t).Find(`[data-testid="form-error"]`).Text(); !strings.Contains(msg, "do not match") {
+		if msg := res.Doc(t).Find(`[data-testid="form-error"]`).Text(); !strings.Contains(
+			msg,
+			"do not match",
+		) {
 			t.Errorf("message %q", msg)
 		}
 		if res := c.Get("/gallery"); res.StatusCode != http.StatusSeeOther {
@@ -79,7 +93,8 @@ func TestSignIn(t *testing.T) {
 	})
 
 	t.Run("unknown name", func(t *testing.T) {
-		res := app.Client(t).PostForm("/login", url.Values{"name": {"nobody"}, "password": {"whatever-it-is"}})
+		res := app.Client(t).
+			PostForm("/login", url.Values{"name": {"nobody"}, "password": {"whatever-it-is"}})
 		if res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("status %d, want 401", res.StatusCode)
 		}
@@ -113,8 +128,14 @@ func TestAnonymousIsSentToSignIn(t *testing.T) {
 	for _, path := range []string{"/", "/gallery", "/images/1", "/jobs/1", "/usage", "/admin",
 		"/files/1/0123456789abcdef/image"} {
 		res := c.Get(path)
-		if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/login") {
-			t.Errorf("GET %s: %d %q, want 303 to /login", path, res.StatusCode, res.Header.Get("Location"))
+		if res.StatusCode != http.StatusSeeOther ||
+			!strings.HasPrefix(res.Header.Get("Location"), "/login") {
+			t.Errorf(
+				"GET %s: %d %q, want 303 to /login",
+				path,
+				res.StatusCode,
+				res.Header.Get("Location"),
+			)
 		}
 	}
 	res := c.PostForm("/jobs", url.Values{"prompt": {"x"}})

@@ -157,7 +157,9 @@ func TestFavouriteToggle(t *testing.T) {
 	if got := favourites(); !slices.Equal(got, []int64{id}) {
 		t.Fatalf("favourites after marking = %v, want [%d]", got, id)
 	}
-	if p := bo.Get(imagePath(id)).Doc(t); p.Find(`[data-testid=favourite][aria-pressed=true]`).Length() != 1 {
+	if p := bo.Get(imagePath(id)).Doc(t); p.Find(`[data-testid=favourite][aria-pressed=true]`).
+		Length() !=
+		1 {
 		t.Fatal("image page does not show the favourite as pressed")
 	}
 

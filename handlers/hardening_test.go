@@ -18,8 +18,10 @@ func TestSecurityHeadersOnEveryResponse(t *testing.T) {
 	for _, path := range []string{"/", "/gallery", "/login", "/nope", "/healthz", "/jobs/x"} {
 		res := c.Get(path)
 		csp := res.Header.Get("Content-Security-Policy")
-		if !strings.Contains(csp, "frame-ancestors 'none'") || !strings.Contains(csp, "script-src 'self'") ||
-			strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		if !strings.Contains(csp, "frame-ancestors 'none'") ||
+			!strings.Contains(csp, "script-src 'self'") ||
+			strings.Contains(csp, "unsafe-inline") ||
+			strings.Contains(csp, "unsafe-eval") {
 			t.Errorf("%s: CSP %q", path, csp)
 		}
 		if res.Header.Get("X-Content-Type-Options") != "nosniff" ||
@@ -46,7 +48,8 @@ func TestHostilePrompts(t *testing.T) {
 		id := testapp.JobIDFromLocation(t, post(p))
 		app.WaitJobs(t, id)
 		page := c.Get("/jobs/" + strconv.FormatInt(id, 10))
-		if strings.Contains(page.Body, "<script>alert") || strings.Contains(page.Body, "<img src=x") {
+		if strings.Contains(page.Body, "<script>alert") ||
+			strings.Contains(page.Body, "<img src=x") {
 			t.Fatal("the prompt's markup reached the page unescaped")
 		}
 		if got := page.Doc(t).Find(".prompt-text").Text(); got != p {
@@ -66,7 +69,10 @@ func TestHostilePrompts(t *testing.T) {
 	t.Run("100 KB of text is refused with a message", func(t *testing.T) {
 		res := post(strings.Repeat("word ", 20000))
 		if res.StatusCode != http.StatusUnprocessableEntity ||
-			!strings.Contains(res.Doc(t).Find(`[data-testid="prompt-error"]`).Text(), "under 4000") {
+			!strings.Contains(
+				res.Doc(t).Find(`[data-testid="prompt-error"]`).Text(),
+				"under 4000",
+			) {
 			t.Errorf("status %d", res.StatusCode)
 		}
 	})
@@ -101,7 +107,8 @@ func TestSignInThrottle(t *testing.T) {
 		return c.PostForm("/login", url.Values{"name": {"grace"}, "password": {pw}})
 	}
 	for i := 0; i < 5; i++ {
-		if res := try("guess-" + strconv.FormatInt(int64(i), 10)); res.StatusCode != http.StatusUnauthorized {
+		res := try("guess-" + strconv.FormatInt(int64(i), 10))
+		if res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("try %d: %d", i, res.StatusCode)
 		}
 	}
@@ -109,9 +116,16 @@ func TestSignInThrottle(t *testing.T) {
 	// Now even the right password waits, and the page says for how long.
 	res := try("cobol-forever-1959")
 	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" {
-		t.Fatalf("after 5 failures: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+		t.Fatalf(
+			"after 5 failures: %d, Retry-After %q",
+			res.StatusCode,
+			res.Header.Get("Retry-After"),
+		)
 	}
-	if msg := res.Doc(t).Find(`[data-testid="form-error"]`).Text(); !strings.Contains(msg, "Try again in") {
+	if msg := res.Doc(t).Find(`[data-testid="form-error"]`).Text(); !strings.Contains(
+		msg,
+		"Try again in",
+	) {
 		t.Errorf("message %q", msg)
 	}
 

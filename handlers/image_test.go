@@ -28,7 +28,9 @@ func TestDeleteImageAuthorization(t *testing.T) {
 	if res := g.clients["cy"].Get(imagePath(bos[0])); res.StatusCode != 200 {
 		t.Fatalf("bo's image after a refused delete: status %d", res.StatusCode)
 	}
-	if doc := g.clients["cy"].Get(imagePath(bos[0])).Doc(t); doc.Find(`[data-testid=delete]`).Length() != 0 {
+	if doc := g.clients["cy"].Get(imagePath(bos[0])).Doc(t); doc.Find(`[data-testid=delete]`).
+		Length() !=
+		0 {
 		t.Fatal("cy is offered a delete button on bo's image")
 	}
 

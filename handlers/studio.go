@@ -17,7 +17,12 @@ func (s *Server) getStudio(w http.ResponseWriter, r *http.Request) {
 	s.renderStudio(w, r, http.StatusOK, s.formDefaults(r))
 }
 
-func (s *Server) renderStudio(w http.ResponseWriter, r *http.Request, status int, f views.PromptForm) {
+func (s *Server) renderStudio(
+	w http.ResponseWriter,
+	r *http.Request,
+	status int,
+	f views.PromptForm,
+) {
 	m := memberOf(r)
 	list, err := s.db.RecentJobs(r.Context(), m.ID, recentJobs)
 	if err != nil {
@@ -82,7 +87,12 @@ func (s *Server) formRejected(w http.ResponseWriter, r *http.Request, f views.Pr
 	if isHTMX(r) {
 		w.Header().Set("HX-Retarget", "#prompt-form")
 		w.Header().Set("HX-Reswap", "outerHTML")
-		s.render(w, r, http.StatusUnprocessableEntity, views.PromptFormView(f, s.modelOptions()))
+		s.render(
+			w,
+			r,
+			http.StatusUnprocessableEntity,
+			views.PromptFormView(f, s.modelOptions()),
+		)
 		return
 	}
 	s.renderStudio(w, r, http.StatusUnprocessableEntity, f)
@@ -135,7 +145,12 @@ func (s *Server) postCancelJob(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.runner.Cancel(r.Context(), j.ID, j.MemberID)
 	if errors.Is(err, db.ErrNotQueued) {
-		s.fail(w, r, http.StatusConflict, "This job has already started; it can no longer be cancelled.")
+		s.fail(
+			w,
+			r,
+			http.StatusConflict,
+			"This job has already started; it can no longer be cancelled.",
+		)
 		return
 	}
 	if err != nil {

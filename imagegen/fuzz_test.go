@@ -16,14 +16,22 @@ import (
 // never panic, always return a classified *Error, never a negative delay,
 // and never echo the API key.
 func FuzzClassifyHTTP(f *testing.F) {
-	f.Add(429, `{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota","details":[`+
-		`{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"34.4s"}]}}`, "")
+	f.Add(
+		429,
+		`{"error":{"code":429,"status":"RESOURCE_EXHAUSTED","message":"quota","details":[`+
+			`{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"34.4s"}]}}`,
+		"",
+	)
 	f.Add(429, `[{"error":{"code":429,"message":"prepayment credits are depleted"}}]`, "")
 	f.Add(429, ``, "120")
 	f.Add(400, `{"error":{"code":400,"status":"INVALID_ARGUMENT","message":"blocked"}}`, "")
 	f.Add(503, `{"error":{"code":503,"status":"UNAVAILABLE"}}`, "Wed, 21 Oct 2015 07:28:00 GMT")
 	f.Add(500, `{"error":`, "-5")
-	f.Add(429, `{"error":{"details":[{"retryDelay":"-1s"},{"violations":[{"quotaId":"PerDay"}]}]}}`, "")
+	f.Add(
+		429,
+		`{"error":{"details":[{"retryDelay":"-1s"},{"violations":[{"quotaId":"PerDay"}]}]}}`,
+		"",
+	)
 
 	now := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, status int, body, retryAfter string) {

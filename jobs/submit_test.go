@@ -125,7 +125,11 @@ func TestCancelReturnsReservation(t *testing.T) {
 	}
 	q, _ = store.MemberQuota(ctx, m.ID, r.Budgets())
 	if q.DailyTokensUsed != 0 || q.MonthlyMicrosUsed != 0 {
-		t.Errorf("after cancel %d tokens and %d micros still held", q.DailyTokensUsed, q.MonthlyMicrosUsed)
+		t.Errorf(
+			"after cancel %d tokens and %d micros still held",
+			q.DailyTokensUsed,
+			q.MonthlyMicrosUsed,
+		)
 	}
 	got, _ := store.Job(ctx, j.ID)
 	if got.Status != db.StatusCanceled {

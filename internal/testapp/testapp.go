@@ -103,7 +103,9 @@ func New(t testing.TB, o Options) *App {
 	}
 
 	a := &App{secrets: o.Secrets}
-	logger := slog.New(slog.NewTextHandler(lockedWriter{a}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(
+		slog.NewTextHandler(lockedWriter{a}, &slog.HandlerOptions{Level: slog.LevelDebug}),
+	)
 	ctx, cancel := context.WithCancel(context.Background())
 
 	store, err := db.Open(ctx, o.DBPath)
