@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -178,9 +179,13 @@ func optionalUSD(v string, errs views.Errors) sql.NullInt64 {
 		return sql.NullInt64{}
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f < 0 || f > 1e9 || math.IsNaN(f) {
+	if !usdPattern.MatchString(v) || err != nil || f > 1e9 {
 		errs[""] = "The monthly USD budget must be an amount like 25 or 12.50, or empty."
 		return sql.NullInt64{}
 	}
 	return sql.NullInt64{Int64: int64(math.Round(f * 1e6)), Valid: true}
 }
+
+// usdPattern is a plain dollar amount: digits, and at most six decimals
+// (a micro-dollar).
+var usdPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,6})?$`)

@@ -123,9 +123,24 @@ func (s *Server) getAPIImageContent(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", mime)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
-	h.Set("ETag", `"`+sha[:min(32, len(sha))]+`"`)
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	etag := `"` + sha[:min(32, len(sha))] + thumbSuffix(thumb) + `"`
+	h.Set("ETag", etag)
+	// The URL names the image by id, and a deleted image's id can come
+	// back for a new one, so clients revalidate (cheaply, by ETag)
+	// rather than keep the bytes for good as they may for /files URLs.
+	h.Set("Cache-Control", "private, no-cache")
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Length", strconv.Itoa(len(data)))
 	w.Write(data)
+}
+
+func thumbSuffix(thumb bool) string {
+	if thumb {
+		return "-thumb"
+	}
+	return ""
 }

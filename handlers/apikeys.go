@@ -74,7 +74,8 @@ func (s *Server) postRevokeKey(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = s.db.RevokeAPIKey(r.Context(), m.ID, id)
 	}
-	if err != nil && (errors.Is(err, db.ErrNotFound) || id <= 0) {
+	var numErr *strconv.NumError
+	if err != nil && (errors.Is(err, db.ErrNotFound) || errors.As(err, &numErr) || id <= 0) {
 		s.fail(w, r, http.StatusNotFound, "There is no such key, or it was already revoked.")
 		return
 	}

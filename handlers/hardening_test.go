@@ -2,11 +2,14 @@ package handlers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"atelier/internal/testapp"
 )
@@ -160,6 +163,101 @@ func TestSignInIssuesAFreshSession(t *testing.T) {
 	for _, ck := range c.HTTP.Jar.Cookies(u) {
 		if ck.Name == "atelier" && ck.Value == first {
 			t.Error("second sign-in kept the same session cookie")
+		}
+	}
+}
+
+func TestSignInRedirectStaysOnSite(t *testing.T) {
+	app := testapp.New(t, testapp.Options{})
+	app.AddMember(t, "grace", "cobol-forever-1959", false)
+	for next, want := range map[string]string{
+		"/gallery?q=fox": "/gallery?q=fox",
+		"//evil.example": "/", "/\\evil.example": "/", "/\t/evil.example": "/",
+		"/\n/evil.example": "/", "https://evil.example": "/", "/ /evil.example": "/",
+		"evil.example": "/", "/%09/evil.example": "/%09/evil.example",
+	} {
+		res := app.Client(t).PostForm("/login", url.Values{"name": {"grace"},
+			"password": {"cobol-forever-1959"}, "next": {next}})
+		if got := res.Header.Get("Location"); got != want {
+			t.Errorf("next %q: redirected to %q, want %q", next, got, want)
+		}
+	}
+}
+
+// TestSignInThrottleHoldsInParallel sends 20 wrong passwords at once: no
+// more than the five free attempts may reach the password check.
+func TestSignInThrottleHoldsInParallel(t *testing.T) {
+	app := testapp.New(t, testapp.Options{})
+	app.AddMember(t, "grace", "cobol-forever-1959", false)
+	statuses := make(chan int, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res := app.Client(t).PostForm("/login", url.Values{"name": {"grace"},
+				"password": {fmt.Sprintf("guess-%d", i)}})
+			statuses <- res.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	checked := 0
+	for st := range statuses {
+		if st == http.StatusUnauthorized {
+			checked++
+		}
+	}
+	if checked > 5 {
+		t.Errorf("%d of 20 parallel guesses reached the password check, want at most 5", checked)
+	}
+}
+
+func TestRejectedInputIsNotEchoedRaw(t *testing.T) {
+	app := testapp.New(t, testapp.Options{})
+	app.AddMember(t, "root", "administrator-pw", true)
+	c := app.Login(t, "root", "administrator-pw")
+
+	f := validForm()
+	f.Set("prompt", "a cat\x00 on a \xff mat")
+	res := c.PostForm("/jobs", f)
+	if res.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	if strings.ContainsAny(res.Body, "\x00") || !utf8.ValidString(res.Body) {
+		t.Error("the page carries the raw NUL or invalid UTF-8 back")
+	}
+	if got := res.Doc(t).Find("#prompt").Text(); got != "a cat\uFFFD on a \uFFFD mat" {
+		t.Errorf("prompt shown as %q", got)
+	}
+
+	// Names that could pass for another member's are refused.
+	for _, name := range []string{"\u202eeve", "b\u200bob"} {
+		res := c.PostForm("/admin/members", url.Values{"name": {name},
+			"password": {"a-long-password"}})
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("member name %q: status %d", name, res.StatusCode)
+		}
+	}
+
+	// A budget is a plain amount.
+	bob := app.AddMember(t, "bob", "bob-password-123", false)
+	for _, v := range []string{"1_000", "1e3", "-5", "NaN", "0x10", "12.1234567"} {
+		res := c.PostForm(fmt.Sprintf("/admin/members/%d", bob.ID), url.Values{"monthly_usd": {v}})
+		if res.StatusCode != http.StatusUnprocessableEntity {
+			t.Errorf("monthly_usd %q: status %d", v, res.StatusCode)
+		}
+	}
+	res = c.PostForm(fmt.Sprintf("/admin/members/%d", bob.ID), url.Values{"monthly_usd": {"12.50"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Errorf("monthly_usd 12.50: status %d", res.StatusCode)
+	}
+
+	// Out-of-range ids are not found, not server errors.
+	for _, p := range []string{"/settings/keys/99999999999999999999/revoke",
+		"/jobs/99999999999999999999/cancel", "/images/99999999999999999999/delete"} {
+		if res := c.PostForm(p, nil); res.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404", p, res.StatusCode)
 		}
 	}
 }

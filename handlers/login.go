@@ -3,8 +3,10 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"atelier/auth"
@@ -37,6 +39,9 @@ func (c credentials) validateNew() views.Errors {
 		errs["name"] = "Use at most 64 characters."
 	case strings.ContainsFunc(c.Name, isControl):
 		errs["name"] = "Names cannot contain control characters."
+	case strings.ContainsFunc(c.Name, isInvisible):
+		errs["name"] = "Names cannot contain invisible formatting characters " +
+			"(such as direction overrides), which could make one name look like another."
 	}
 	if utf8.RuneCountInString(c.Password) < 10 {
 		errs["password"] = "Use at least 10 characters."
@@ -48,10 +53,25 @@ func (c credentials) validateNew() views.Errors {
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
+// isInvisible reports Unicode format characters: bidirectional overrides,
+// zero-width joiners and the like.
+func isInvisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
+
 // safeNext keeps a post-login redirect on this site.
+//
+// Browsers drop tabs and newlines from URLs and read a backslash as a
+// slash, so "/\t/evil.example" would leave the site: any control
+// character, space or backslash makes the target "/", as does anything
+// that parses with a scheme or host.
 func safeNext(next string) string {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
-		strings.HasPrefix(next, "/\\") {
+		strings.ContainsFunc(next, func(r rune) bool {
+			return r <= ' ' || r == 0x7f || r == '\\' || unicode.IsSpace(r)
+		}) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" {
 		return "/"
 	}
 	return next
@@ -112,7 +132,10 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	form := views.CredentialsForm{Name: c.Name, Errors: views.Errors{}}
 
 	keys := []string{"name:" + strings.ToLower(c.Name), "addr:" + clientAddr(r)}
-	if wait := s.limiter.blocked(keys...); wait > 0 {
+	// The attempt counts as a failure before the password is checked, in
+	// the same step as the lock check, so parallel guesses cannot all
+	// pass the check before any of them is counted.
+	if wait := s.limiter.attempt(keys...); wait > 0 {
 		form.Errors[""] = "Too many failed sign-ins. Try again in " + humanWait(wait) + "."
 		w.Header().Set("Retry-After", retryAfterSeconds(wait))
 		s.render(w, r, http.StatusTooManyRequests, views.Login(form, c.Next))
@@ -133,13 +156,12 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
-		s.limiter.fail(keys...)
 		s.log.Info("sign-in failed", "name_len", len(c.Name), "addr", clientAddr(r))
 		form.Errors[""] = "That name and password do not match."
 		s.render(w, r, http.StatusUnauthorized, views.Login(form, c.Next))
 		return
 	}
-	s.limiter.reset(keys[0])
+	s.limiter.succeed(keys[0], keys[1])
 	s.signIn(w, r, m, safeNext(c.Next))
 }
 

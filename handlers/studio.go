@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"atelier/db"
 	"atelier/views"
@@ -84,6 +86,15 @@ func (s *Server) jobAccepted(w http.ResponseWriter, r *http.Request, job db.Job)
 // formRejected answers an invalid or refused form with 422: htmx gets the
 // form alone, swapped in place; a plain post gets the whole studio.
 func (s *Server) formRejected(w http.ResponseWriter, r *http.Request, f views.PromptForm) {
+	// The prompt goes back into the form as typed, but characters a page
+	// must not carry (invalid UTF-8, control characters) show as "�",
+	// marking where the message says to look.
+	f.Prompt = strings.Map(func(r rune) rune {
+		if isPromptControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(f.Prompt, string(utf8.RuneError)))
 	if isHTMX(r) {
 		w.Header().Set("HX-Retarget", "#prompt-form")
 		w.Header().Set("HX-Reswap", "outerHTML")
@@ -149,7 +160,7 @@ func (s *Server) postCancelJob(w http.ResponseWriter, r *http.Request) {
 			w,
 			r,
 			http.StatusConflict,
-			"This job has already started; it can no longer be cancelled.",
+			"This job is no longer queued (it has started or ended), so it cannot be cancelled.",
 		)
 		return
 	}

@@ -34,46 +34,56 @@ func newLoginLimiter() *loginLimiter {
 	return &loginLimiter{keys: map[string]*failures{}, now: time.Now}
 }
 
-// blocked returns how long the longest-locked key must still wait.
-func (l *loginLimiter) blocked(keys ...string) time.Duration {
+// attempt counts a sign-in attempt against every key, as a failure
+// until succeed says otherwise, and returns how long the caller must
+// wait instead, when a key is locked (the attempt is then not counted).
+func (l *loginLimiter) attempt(keys ...string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var wait time.Duration
 	now := l.now()
+	var wait time.Duration
 	for _, k := range keys {
 		if f := l.keys[k]; f != nil && f.until.After(now) {
 			wait = max(wait, f.until.Sub(now))
 		}
 	}
-	return wait
-}
-
-// fail records a failed attempt against every key.
-func (l *loginLimiter) fail(keys ...string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
+	if wait > 0 {
+		return wait
+	}
 	for _, k := range keys {
-		f := l.keys[k]
-		if f == nil || now.Sub(f.last) > loginForget {
-			f = &failures{}
-			l.keys[k] = f
-		}
-		f.count++
-		f.last = now
-		if f.count >= loginFree {
-			wait := time.Second << min(f.count-loginFree, 10)
-			f.until = now.Add(min(wait*5, loginMaxWait))
-		}
+		l.failLocked(k, now)
 	}
 	l.sweep(now)
+	return 0
 }
 
-// reset forgets a key after a successful sign-in.
-func (l *loginLimiter) reset(key string) {
+// failLocked records one failure of key; l.mu is held.
+func (l *loginLimiter) failLocked(k string, now time.Time) {
+	f := l.keys[k]
+	if f == nil || now.Sub(f.last) > loginForget {
+		f = &failures{}
+		l.keys[k] = f
+	}
+	f.count++
+	f.last = now
+	if f.count >= loginFree {
+		wait := time.Second << min(f.count-loginFree, 10)
+		f.until = now.Add(min(wait*5, loginMaxWait))
+	}
+}
+
+// succeed takes back the failure an attempt counted: the account's
+// record is cleared, the address's loses that one attempt.
+func (l *loginLimiter) succeed(account, addr string) {
 	l.mu.Lock()
-	delete(l.keys, key)
-	l.mu.Unlock()
+	defer l.mu.Unlock()
+	delete(l.keys, account)
+	if f := l.keys[addr]; f != nil && f.count > 0 {
+		f.count--
+		if f.count < loginFree {
+			f.until = time.Time{}
+		}
+	}
 }
 
 // sweep drops stale keys so a flood of names cannot grow the map forever.
