@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"strconv"
@@ -50,9 +51,14 @@ func parseConfig(
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 
+	var envErrs []error
 	env := func(keys ...string) string {
 		for _, k := range keys {
-			if v := secretEnv(getenv, k); v != "" {
+			v, err := secretEnv(getenv, k)
+			if err != nil {
+				envErrs = append(envErrs, err)
+			}
+			if v != "" {
 				return v
 			}
 		}
@@ -64,18 +70,22 @@ func parseConfig(
 	num := func(p *int64, flagName string, def int64, usage string, keys ...string) {
 		v := def
 		if s := env(keys...); s != "" {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				v = n
+			n, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s=%q is not a whole number", keys[0], s))
 			}
+			v = n
 		}
 		fs.Int64Var(p, flagName, v, usage+envNote(keys))
 	}
 	usd := func(p *float64, flagName string, def float64, usage string, keys ...string) {
 		v := def
 		if s := env(keys...); s != "" {
-			if f, err := strconv.ParseFloat(s, 64); err == nil {
-				v = f
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s=%q is not an amount", keys[0], s))
 			}
+			v = f
 		}
 		fs.Float64Var(p, flagName, v, usage+envNote(keys))
 	}
@@ -144,7 +154,7 @@ func parseConfig(
 	c.GeminiKey = or(c.GeminiKey, env("GEMINI_API_KEY", "GOOGLE_API_KEY"))
 	c.VertexToken = or(c.VertexToken, env("ATELIER_VERTEX_TOKEN"))
 	c.SessionKey = or(c.SessionKey, env("ATELIER_SESSION_KEY"))
-	return c, c.validate()
+	return c, errors.Join(errors.Join(envErrs...), c.validate())
 }
 
 func (c config) validate() error {
@@ -158,6 +168,11 @@ func (c config) validate() error {
 	}
 	if c.MaxQueued < 1 {
 		errs = append(errs, errors.New("--max-queued must be at least 1"))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		errs = append(errs, fmt.Errorf("--log-level must be debug, info, warn or error, not %q",
+			c.LogLevel))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(
@@ -173,17 +188,21 @@ func (c config) validate() error {
 
 // secretEnv reads an environment variable, or, when NAME_FILE is set, the
 // file it names, so secrets can come from a mounted file.
-func secretEnv(getenv func(string) string, name string) string {
+// A NAME_FILE that cannot be read is an error: a wrong path must not
+// quietly leave Atelier without its key.
+func secretEnv(getenv func(string) string, name string) (string, error) {
 	if v := getenv(name); v != "" {
-		return v
+		return v, nil
 	}
-	if path := getenv(name + "_FILE"); path != "" {
-		b, err := os.ReadFile(path)
-		if err == nil {
-			return strings.TrimSpace(string(b))
-		}
+	path := getenv(name + "_FILE")
+	if path == "" {
+		return "", nil
 	}
-	return ""
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func envNote(keys []string) string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,5 +105,55 @@ func TestUserAddAndBackupCommands(t *testing.T) {
 		name != "ada" ||
 		!admin {
 		t.Errorf("backup holds %q admin=%v (%v)", name, admin, err)
+	}
+}
+
+func TestConfigRefusesWhatItCannotRead(t *testing.T) {
+	for name, env := range map[string]map[string]string{
+		"missing secret file": {"GEMINI_API_KEY_FILE": "/nonexistent/key"},
+		"rpm not a number":    {"ATELIER_RPM": "abc"},
+		"budget not amount":   {"ATELIER_MONTHLY_USD": "lots"},
+		"unknown log level":   {"ATELIER_LOG_LEVEL": "loud"},
+	} {
+		_, err := parseConfig("atelier", nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+func TestCommands(t *testing.T) {
+	ctx := context.Background()
+	var out bytes.Buffer
+	none := func(string) string { return "" }
+	if err := run(ctx, []string{"bakup", "x.db"}, none, nil, &out, &out); err == nil ||
+		!strings.Contains(err.Error(), `unknown command "bakup"`) {
+		t.Errorf("mistyped command: %v", err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"help"}, none, nil, &out, &out); err != nil ||
+		!strings.Contains(out.String(), "atelier user add NAME") {
+		t.Errorf("help: %v %q", err, out.String())
+	}
+	if err := run(ctx, []string{"-h"}, none, nil, &out, &out); err != nil {
+		t.Errorf("-h is an error: %v", err)
+	}
+}
+
+// TestOneServerPerDatabase starts a second server on a database another
+// one serves: it must refuse rather than resume the first one's jobs.
+func TestOneServerPerDatabase(t *testing.T) {
+	srv := startServer(t, nil)
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", srv.DBPath},
+		func(string) string { return "" }, nil, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "already serving") {
+		t.Fatalf("second server on the same database: %v", err)
+	}
+	info, err := os.Stat(srv.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("database file mode %o, want 600", perm)
 	}
 }

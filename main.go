@@ -5,11 +5,14 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 )
 
@@ -37,15 +40,43 @@ const defaultMemoryLimit = 96 << 20
 // environment and streams.
 func run(ctx context.Context, args []string, getenv func(string) string,
 	stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		switch args[0] {
 		case "user":
-			return runUser(ctx, args[1:], getenv, stdin, stdout)
+			return helpIsNoError(runUser(ctx, args[1:], getenv, stdin, stdout))
 		case "backup":
-			return runBackup(ctx, args[1:], getenv, stdout)
+			return helpIsNoError(runBackup(ctx, args[1:], getenv, stdout))
 		case "serve":
 			args = args[1:]
+		case "help":
+			fmt.Fprint(stdout, usage)
+			return nil
+		default:
+			// A mistyped command must not start a server.
+			return fmt.Errorf("unknown command %q\n%s", args[0], usage)
 		}
 	}
-	return serve(ctx, args, getenv, stdout, stderr)
+	err := serve(ctx, args, getenv, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stderr, usage)
+		return nil
+	}
+	return err
 }
+
+// helpIsNoError turns the flag package's "help requested" into success:
+// -h has printed the flags, which is what was asked.
+func helpIsNoError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+// usage lists the commands; each command's -h lists its flags.
+const usage = `usage:
+  atelier [serve] [flags]              serve the studio (atelier -h lists the flags)
+  atelier user add NAME [--admin]      add a member; the password is read from stdin
+  atelier backup [--db FILE] PATH      write a consistent copy of the database
+  atelier help                         show this
+`

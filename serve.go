@@ -34,6 +34,12 @@ func serve(
 	}
 	log := newLogger(cfg, stderr)
 
+	release, err := lockDatabase(cfg.DBPath)
+	if err != nil {
+		return err
+	}
+	defer release()
+
 	store, err := db.Open(ctx, cfg.DBPath)
 	if err != nil {
 		return err

@@ -122,13 +122,25 @@ func TestQueuePosition(t *testing.T) {
 		b.waitJS("the new card", fmt.Sprintf(
 			`document.querySelectorAll("[data-testid=job]").length === %d`, i+1), 10*time.Second)
 	}
+	// Once the cards have refreshed themselves: one job waits on the
+	// limiter, the others wait in the queue behind it.
 	b.waitJS("a queue position", `[...document.querySelectorAll("[data-testid=queue-position]")]`+
-		`.some(p => /\d+ job\(s\) ahead · starts in \S/.test(p.textContent))`, 15*time.Second)
+		`.some(p => /\d+ jobs? ahead · starts in \S/.test(p.textContent)) && `+
+		`[...document.querySelectorAll("[data-testid=queue-position]")]`+
+		`.some(p => /Next to go/.test(p.textContent))`, 15*time.Second)
 	text := eval[string](b, `[...document.querySelectorAll("[data-testid=queue-position]")]`+
 		`.map(p => p.textContent.trim()).join(" | ")`)
-	ahead := regexp.MustCompile(`1 job\(s\) ahead · starts in (about \d+ (s|min)|any moment)`)
+	ahead := regexp.MustCompile(`1 job ahead · starts in (about \d+ (s|min)|a moment)`)
 	if !ahead.MatchString(text) {
 		t.Errorf("queue positions %q, want one that is 1 job ahead with an ETA", text)
+	}
+
+	// The job taken from the queue but still waiting on the limiter says
+	// so, rather than "generating".
+	next := regexp.MustCompile(`Next to go · waiting for room under the provider's limit, ` +
+		`starts in (about \d+ (s|min)|a moment)`)
+	if !next.MatchString(text) {
+		t.Errorf("queue positions %q, want the next job waiting on the limit", text)
 	}
 	b.checkA11y("studio with a queue")
 }

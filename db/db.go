@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -58,6 +59,13 @@ func dsn(path string, readOnly bool) string {
 // Open opens (creating if needed) the database at path and applies any
 // pending migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
+	// The file holds password hashes and the cookie keys: create it
+	// readable by its owner only. SQLite gives its -wal and -shm files
+	// the same permissions.
+	if f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600); err == nil {
+		f.Close()
+	}
+
 	write, err := sql.Open("sqlite", dsn(path, false))
 	if err != nil {
 		return nil, err
@@ -172,8 +180,10 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 		return err
 	}
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path)
-	return err
+	if _, err = conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		return err
+	}
+	return os.Chmod(path, 0o600)
 }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }

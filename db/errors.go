@@ -29,10 +29,10 @@ type BudgetError struct {
 
 func (e *BudgetError) Error() string {
 	if e.Money {
-		return fmt.Sprintf("%s budget exhausted: $%s left, this job needs $%s; resets %s",
+		return fmt.Sprintf("%s budget is exhausted: $%s left, this job needs $%s; resets %s",
 			e.Budget, USD(e.Remaining), USD(e.Needed), e.ResetAt.Format("Jan 2 15:04 MST"))
 	}
-	return fmt.Sprintf("%s budget exhausted: %d left, this job needs %d; resets %s",
+	return fmt.Sprintf("%s budget is exhausted: %d left, this job needs %d; resets %s",
 		e.Budget, e.Remaining, e.Needed, e.ResetAt.Format("Jan 2 15:04 MST"))
 }
 

@@ -134,3 +134,27 @@ func (d *DB) UpdateMember(ctx context.Context, m Member) error {
 		return err
 	})
 }
+
+// SetPassword replaces a member's password hash and ends every open
+// browser sign-in of theirs except keepSession (0 keeps none), so a
+// password that leaked stops working everywhere at once. API keys are
+// credentials of their own and stay valid; their sessions only tell
+// usage apart and are left open.
+func (d *DB) SetPassword(ctx context.Context, memberID int64, hash string,
+	keepSession int64) error {
+	defer d.auth.clear()
+	return d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`UPDATE members SET password_hash = ? WHERE id = ?`, hash, memberID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ?
+			WHERE member_id = ? AND kind = 'web' AND id != ? AND ended_at IS NULL`,
+			millis(d.now()), memberID, keepSession)
+		return err
+	})
+}

@@ -17,7 +17,36 @@ import (
 )
 
 func (s *Server) getAdmin(w http.ResponseWriter, r *http.Request) {
-	s.renderAdmin(w, r, http.StatusOK, views.Errors{}, r.URL.Query().Get("saved"))
+	s.renderAdmin(w, r, http.StatusOK, views.Errors{}, s.savedMessage(r))
+}
+
+// savedMessage words the confirmation after a change. The link names
+// only what was changed; the words are Atelier's, so a crafted link
+// cannot put text of its own on the page.
+func (s *Server) savedMessage(r *http.Request) string {
+	q := r.URL.Query()
+	switch q.Get("saved") {
+	case "limits":
+		for _, g := range s.runner.Groups() {
+			if g.Name == q.Get("group") {
+				return "Limits for " + g.Name + " saved."
+			}
+		}
+	case "added", "member":
+		id, err := strconv.ParseInt(q.Get("member"), 10, 64)
+		if err != nil {
+			return ""
+		}
+		m, err := s.db.MemberByID(r.Context(), id)
+		if err != nil {
+			return ""
+		}
+		if q.Get("saved") == "added" {
+			return m.Name + " added."
+		}
+		return m.Name + " saved."
+	}
+	return ""
 }
 
 func (s *Server) renderAdmin(
@@ -33,7 +62,14 @@ func (s *Server) renderAdmin(
 		return
 	}
 	p := views.AdminPage{Members: members, Errors: errs, Saved: saved}
+	offered := map[string]bool{}
+	for _, m := range s.runner.Models() {
+		offered[m.Group] = true
+	}
 	for _, g := range s.runner.Groups() {
+		if !offered[g.Name] {
+			continue // no provider is configured for it
+		}
 		l := g.Limiter.Limits()
 		req, tok := g.Limiter.Available()
 		row := views.LimitRow{Group: g.Name, RPM: l.RPM, TPM: l.TPM, RPD: l.RPD,
@@ -74,7 +110,7 @@ func (s *Server) postLimits(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(
 		w,
 		r,
-		"/admin?saved="+urlEscape("Limits for "+group+" saved."),
+		"/admin?saved=limits&group="+urlEscape(group),
 		http.StatusSeeOther,
 	)
 }
@@ -113,7 +149,7 @@ func (s *Server) postAddMember(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("member added", "member", m.ID, "by", memberOf(r).ID)
-	http.Redirect(w, r, "/admin?saved="+urlEscape(m.Name+" added."), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/admin?saved=added&member=%d", m.ID), http.StatusSeeOther)
 }
 
 // postUpdateMember sets a member's role, status and budget overrides.
@@ -155,7 +191,7 @@ func (s *Server) postUpdateMember(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("member updated", "member", m.ID, "admin", m.Admin, "disabled", m.Disabled,
 		"by", memberOf(r).ID)
-	http.Redirect(w, r, "/admin?saved="+urlEscape(m.Name+" saved."), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/admin?saved=member&member=%d", m.ID), http.StatusSeeOther)
 }
 
 // optionalInt parses an optional whole number; empty means the default.

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -25,9 +24,14 @@ type generationRequest struct {
 }
 
 // form turns the request into the studio form as typed, filling the
-// defaults a script may leave out (one image, the model's first aspect
-// ratio), so that the form's own validation judges it.
-func (g generationRequest) form(models func(string) (imagegen.Model, bool)) promptForm {
+// defaults a script may leave out (the studio's default model, one image,
+// the model's first aspect ratio), so that the form's own validation
+// judges it.
+func (g generationRequest) form(models func(string) (imagegen.Model, bool),
+	defaultModel string) promptForm {
+	if g.Model == "" {
+		g.Model = defaultModel
+	}
 	f := promptForm{Prompt: g.Prompt, Model: g.Model, AspectRatio: g.AspectRatio,
 		Size: g.Size, Count: "1"}
 	if g.Count != nil {
@@ -42,30 +46,6 @@ func (g generationRequest) form(models func(string) (imagegen.Model, bool)) prom
 	return f
 }
 
-// decodeJSON reads a JSON body into v, answering 413 or 400 itself when it
-// cannot. Unknown fields are refused, so a misspelt one is not silently
-// ignored.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("more than one JSON value in the body")
-	}
-	var tooBig *http.MaxBytesError
-	switch {
-	case err == nil:
-		return true
-	case errors.As(err, &tooBig):
-		apiFail(w, http.StatusRequestEntityTooLarge, apiError{Code: "too_large",
-			Message: fmt.Sprintf("The body is over %d bytes.", tooBig.Limit)})
-	default:
-		apiFail(w, http.StatusBadRequest, apiError{Code: "bad_request",
-			Message: "The body is not the JSON expected: " + err.Error()})
-	}
-	return false
-}
-
 // postGeneration validates a generation with the studio form's rules and
 // submits it to the shared queue; it answers 202 with the job.
 func (s *Server) postGeneration(w http.ResponseWriter, r *http.Request) {
@@ -73,7 +53,7 @@ func (s *Server) postGeneration(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &g) {
 		return
 	}
-	f := g.form(s.runner.Model)
+	f := g.form(s.runner.Model, s.defaultModel())
 	req, ok := f.validate(s.runner.Model)
 	if !ok {
 		apiFail(w, http.StatusUnprocessableEntity, apiError{Code: "invalid",
@@ -124,19 +104,27 @@ func secondsUntil(t time.Time) int64 {
 // getGeneration reports a job: its status, place in the queue, ETA,
 // images and spending.
 func (s *Server) getGeneration(w http.ResponseWriter, r *http.Request) {
+	if j, ok := s.apiOwnJob(w, r); ok {
+		writeJSON(w, http.StatusOK, s.generationJSON(j))
+	}
+}
+
+// apiOwnJob loads the job named in the path, answering 404 itself when
+// there is none or it is another member's: their ids are not revealed.
+func (s *Server) apiOwnJob(w http.ResponseWriter, r *http.Request) (db.Job, bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		apiNotFound(w, "generation")
-		return
+		return db.Job{}, false
 	}
 	j, err := s.db.Job(r.Context(), id)
 	if errors.Is(err, db.ErrNotFound) || (err == nil && j.MemberID != memberOf(r).ID) {
 		apiNotFound(w, "generation")
-		return
+		return db.Job{}, false
 	}
 	if err != nil {
 		s.apiServerError(w, r, err)
-		return
+		return db.Job{}, false
 	}
-	writeJSON(w, http.StatusOK, s.generationJSON(j))
+	return j, true
 }

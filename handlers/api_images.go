@@ -21,7 +21,7 @@ type imagePage struct {
 // getAPIImages lists images newest first, a page at a time, with the
 // gallery's keyset cursor, so deletions between pages skip and repeat
 // nothing. The gallery's filters apply: q (search), model, aspect_ratio,
-// member=me, favourites=1, order=oldest.
+// member=me or member=ID, favourites=1, order=oldest.
 func (s *Server) getAPIImages(w http.ResponseWriter, r *http.Request) {
 	gq, fields := apiGalleryQuery(r)
 	if len(fields) > 0 {
@@ -62,12 +62,19 @@ func apiGalleryQuery(r *http.Request) (db.GalleryQuery, map[string]string) {
 		}
 		gq.Limit = n
 	}
-	switch q.Get("member") {
+	switch v := q.Get("member"); v {
 	case "":
 	case "me":
 		gq.Member = me
 	default:
-		fields["member"] = `Filter by "me" or leave it out for the whole team.`
+		// A member's id, as the gallery's member filter and the admin
+		// page's links carry it; an id nobody has matches nothing.
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			fields["member"] = `Filter by "me" or a member's id, or leave it out ` +
+				`for the whole team.`
+		}
+		gq.Member = id
 	}
 	if q.Get("favourites") == "1" {
 		gq.FavouriteOf = me

@@ -17,7 +17,7 @@ type generationJSON struct {
 	AspectRatio   string      `json:"aspect_ratio"`
 	Size          string      `json:"size"`
 	Count         int         `json:"count"`
-	Seed          int64       `json:"seed"`
+	Seed          *int64      `json:"seed,omitempty"` // absent: random (stored as 0)
 	QueuePosition *int        `json:"queue_position,omitempty"`
 	ETASeconds    *int64      `json:"eta_seconds,omitempty"`
 	Note          string      `json:"note,omitempty"`
@@ -45,7 +45,7 @@ type imageJSON struct {
 	Prompt      string    `json:"prompt,omitempty"`
 	AspectRatio string    `json:"aspect_ratio,omitempty"`
 	Size        string    `json:"size,omitempty"`
-	Seed        int64     `json:"seed,omitempty"`
+	Seed        int64     `json:"seed,omitempty"` // absent: random
 	CreatedAt   time.Time `json:"created_at,omitzero"`
 }
 
@@ -60,7 +60,7 @@ func imageURLs(v *imageJSON) {
 func (s *Server) generationJSON(j db.Job) generationJSON {
 	v := generationJSON{ID: j.ID, Status: j.Status, Reason: j.Reason, Model: j.Model,
 		Prompt: j.Prompt, AspectRatio: j.AspectRatio, Size: j.Size, Count: j.Count,
-		Seed: j.Seed, Images: []imageJSON{}, Tokens: j.SpentTokens,
+		Seed: seedOrNil(j.Seed), Images: []imageJSON{}, Tokens: j.SpentTokens,
 		USD: db.USD(j.SpentMicros), CreatedAt: j.CreatedAt,
 		StartedAt: timeOrNil(j.StartedAt), FinishedAt: timeOrNil(j.FinishedAt)}
 	for _, im := range j.Images {
@@ -96,4 +96,14 @@ func timeOrNil(t time.Time) *time.Time {
 		return nil
 	}
 	return &t
+}
+
+// seedOrNil reports a job's seed, or nil for a random one: the form
+// stores "no seed" as 0, which the API shows as no seed at all rather
+// than as a seed a script could reuse.
+func seedOrNil(seed int64) *int64 {
+	if seed == 0 {
+		return nil
+	}
+	return &seed
 }

@@ -14,8 +14,11 @@ import (
 // maxKeyName bounds an API key's name, a label for the member only.
 const maxKeyName = 64
 
+// getSettings shows the settings page; ?password=changed confirms a
+// password change that redirected here.
 func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
-	s.renderSettings(w, r, http.StatusOK, views.SettingsPage{})
+	s.renderSettings(w, r, http.StatusOK, views.SettingsPage{
+		PasswordSaved: r.URL.Query().Get("password") == "changed"})
 }
 
 // renderSettings shows the settings page with the member's keys.

@@ -74,7 +74,7 @@ func TestHostilePrompts(t *testing.T) {
 		if res.StatusCode != http.StatusUnprocessableEntity ||
 			!strings.Contains(
 				res.Doc(t).Find(`[data-testid="prompt-error"]`).Text(),
-				"under 4000",
+				"4000 characters or fewer",
 			) {
 			t.Errorf("status %d", res.StatusCode)
 		}

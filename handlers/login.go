@@ -42,6 +42,8 @@ func (c credentials) validateNew() views.Errors {
 	case strings.ContainsFunc(c.Name, isInvisible):
 		errs["name"] = "Names cannot contain invisible formatting characters " +
 			"(such as direction overrides), which could make one name look like another."
+	case strings.ContainsFunc(c.Name, notNameRune):
+		errs["name"] = "Use letters, digits, spaces and . _ - ' only."
 	}
 	if utf8.RuneCountInString(c.Password) < 10 {
 		errs["password"] = "Use at least 10 characters."
@@ -52,6 +54,13 @@ func (c credentials) validateNew() views.Errors {
 }
 
 func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+
+// notNameRune reports characters a member's name may not hold: names
+// show in headers, logs and CSV exports, so they stay plain.
+func notNameRune(r rune) bool {
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) &&
+		!strings.ContainsRune(" ._-'", r)
+}
 
 // isInvisible reports Unicode format characters: bidirectional overrides,
 // zero-width joiners and the like.

@@ -44,7 +44,7 @@ func (f *promptForm) validate(models func(string) (imagegen.Model, bool)) (jobs.
 	case !utf8.ValidString(f.Prompt):
 		errs["prompt"] = "The prompt is not valid text (invalid UTF-8)."
 	case utf8.RuneCountInString(f.Prompt) > maxPromptRunes:
-		errs["prompt"] = fmt.Sprintf("Keep the prompt under %d characters (it has %d).",
+		errs["prompt"] = fmt.Sprintf("Keep the prompt to %d characters or fewer (it has %d).",
 			maxPromptRunes, utf8.RuneCountInString(f.Prompt))
 	case strings.ContainsFunc(f.Prompt, isPromptControl):
 		errs["prompt"] = "The prompt contains control characters; remove them."

@@ -72,6 +72,8 @@ func (s *Server) quotaView(r *http.Request, memberID int64) views.QuotaView {
 		v.Waiting += g.Waiting
 	}
 	if l := s.runner.Limiter(s.defaultModel()); l != nil {
+		m, _ := s.runner.Model(s.defaultModel())
+		v.Group = m.Group
 		v.Requests, v.Tokens = l.Available()
 	}
 	return v

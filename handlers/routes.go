@@ -58,6 +58,9 @@ func (s *Server) routes() http.Handler {
 	api := func(h http.HandlerFunc) http.Handler { return s.keyed(false, apiUnauthorized, h) }
 	mux.Handle("POST /api/v1/generations", api(s.postGeneration))
 	mux.Handle("GET /api/v1/generations/{id}", api(s.getGeneration))
+	mux.Handle("POST /api/v1/generations/{id}/cancel", api(s.cancelGeneration))
+	mux.Handle("DELETE /api/v1/generations/{id}", api(s.cancelGeneration))
+	mux.Handle("GET /api/v1/models", api(s.getAPIModels))
 	mux.Handle("GET /api/v1/images", api(s.getAPIImages))
 	mux.Handle("GET /api/v1/images/{id}", api(s.getAPIImage))
 	mux.Handle("GET /api/v1/images/{id}/content", api(s.getAPIImageContent))
@@ -66,6 +69,13 @@ func (s *Server) routes() http.Handler {
 		mux.Handle(pattern, s.keyed(true, googleUnauthenticated, s.postGeminiCall))
 	}
 	// --- Scripts (end) ---
+
+	// --- Passwords (begin) ---
+	// A member changes their own on the settings page; an admin resets
+	// another member's from the admin page.
+	mux.Handle("POST /settings/password", s.member(s.postChangePassword))
+	mux.Handle("POST /admin/members/{id}/password", s.admin(s.postResetPassword))
+	// --- Passwords (end) ---
 
 	return s.logRequests(mux, s.recoverPanics(securityHeaders(
 		http.MaxBytesHandler(crossOrigin(mux), maxBody))))

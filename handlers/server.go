@@ -12,6 +12,7 @@ import (
 
 	"atelier/db"
 	"atelier/jobs"
+	"atelier/views"
 )
 
 // Config is everything the HTTP side depends on.
@@ -47,6 +48,9 @@ func New(cfg Config) http.Handler {
 		MaxAge:   30 * 24 * 3600,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
+	}
+	for _, m := range cfg.Runner.Catalog().Models() {
+		views.SetModelName(m.ID, m.Name)
 	}
 	s := &Server{
 		db:      cfg.DB,

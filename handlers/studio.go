@@ -191,7 +191,7 @@ func (s *Server) jobView(j db.Job) views.JobView {
 		return v
 	}
 	p := s.runner.Progress(j)
-	v.Position, v.Note, v.Done = p.Position, p.Note, p.Done
+	v.Position, v.Note, v.Done, v.Starting = p.Position, p.Note, p.Done, p.Starting
 	v.ETA = views.Human(p.ETA)
 	return v
 }

@@ -26,7 +26,7 @@ func TestPromptFormRejectsBadInput(t *testing.T) {
 		name, field, value, errField, want string
 	}{
 		{"empty prompt", "prompt", "   ", "prompt", "Describe the image"},
-		{"prompt over the limit", "prompt", strings.Repeat("long ", 801), "prompt", "under 4000"},
+		{"prompt over the limit", "prompt", strings.Repeat("long ", 801), "prompt", "4000 characters or fewer"},
 		{"control characters", "prompt", "a cat\x00", "prompt", "control characters"},
 		{"invalid utf-8", "prompt", "a cat \xff\xfe", "prompt", "UTF-8"},
 		{"unknown model", "model", "dall-e-9", "model", "listed models"},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"time"
 
 	"atelier/db"
@@ -76,7 +77,7 @@ func (r *Runner) send(sent context.Context, m imagegen.Model,
 	req imagegen.Request) (imagegen.Result, *imagegen.Error) {
 	cctx, cancel := context.WithTimeout(sent, r.cfg.CallTimeout)
 	start := time.Now()
-	res, err := r.cfg.Providers[m.Protocol].Generate(cctx, req)
+	res, err := r.generate(cctx, m, req)
 	cancel()
 	r.observeCall(m, err, time.Since(start))
 	if err == nil {
@@ -149,4 +150,20 @@ func retryReason(e *imagegen.Error, attempts int) string {
 	}
 	return fmt.Sprintf("the provider kept failing; gave up after %d tries: %s",
 		attempts, e.Reason)
+}
+
+// generate calls the provider. A panic inside it (a provider or SDK bug
+// meeting an answer nobody foresaw) fails the attempt like any other
+// error, logged with its stack, instead of ending the whole server.
+func (r *Runner) generate(ctx context.Context, m imagegen.Model, req imagegen.Request) (
+	res imagegen.Result, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.log.Error("provider panicked", "model", m.ID, "panic", fmt.Sprint(v),
+				"stack", string(debug.Stack()))
+			err = &imagegen.Error{Class: imagegen.ClassTransient,
+				Reason: "the provider's answer could not be read"}
+		}
+	}()
+	return r.cfg.Providers[m.Protocol].Generate(ctx, req)
 }

@@ -26,6 +26,10 @@ type run struct {
 	images      int
 	reasons     []string
 	interrupted bool // a call stopped for shutdown: the job resumes later
+
+	// waiting is the tokens of the call waiting on the limiter to leave,
+	// 0 when none is; guarded by the Runner's mu.
+	waiting int64
 }
 
 // noteNow renders the note with the time left; the Runner's mu is held.
@@ -111,7 +115,10 @@ func (r *Runner) sendCalls(ctx context.Context, g *group, m imagegen.Model,
 		}
 
 		n := callImages(m, j, call)
-		aid, err := r.admit(ctx, g, j.ID, call, m.Weight(j.Size)*int64(n))
+		tokens := m.Weight(j.Size) * int64(n)
+		r.setWaiting(ru, tokens)
+		aid, err := r.admit(ctx, g, j.ID, call, tokens)
+		r.setWaiting(ru, 0)
 		if errors.Is(err, quota.ErrTooLarge) {
 			// The limits were lowered below this call since it queued.
 			r.refund(context.WithoutCancel(ctx), ru, call, aid,
@@ -251,4 +258,12 @@ func firstOr(s []string, def string) string {
 		return s[0]
 	}
 	return def
+}
+
+// setWaiting records that a call of ru's job waits on the limiter.
+func (r *Runner) setWaiting(ru *run, tokens int64) {
+	r.mu.Lock()
+	ru.waiting = tokens
+	r.mu.Unlock()
+	r.notify()
 }

@@ -52,6 +52,7 @@ type Runner struct {
 	log   *slog.Logger
 	calls sync.WaitGroup // every call goroutine, for Wait
 	ends  sync.WaitGroup // every job's finisher, for Wait
+	loops sync.WaitGroup // the dispatchers, which start calls and finishers
 
 	mu      sync.Mutex
 	groups  map[string]*group
@@ -174,7 +175,7 @@ type GroupState struct {
 func (r *Runner) SetLimits(ctx context.Context, name string, l quota.Limits) error {
 	g, ok := r.groups[name]
 	if !ok {
-		return fmt.Errorf("no limit group %q", name)
+		return fmt.Errorf("there is no limit group named %q", name)
 	}
 	if err := r.cfg.DB.SaveSetting(ctx, limitsKey(name), l); err != nil {
 		return err
@@ -197,6 +198,8 @@ func (r *Runner) loadLimits(ctx context.Context) error {
 		}
 		if ok {
 			g.limiter.SetLimits(l)
+			r.log.Info("limits set on the admin page are in force (they override the "+
+				"configured ones)", "group", name, "rpm", l.RPM, "tpm", l.TPM, "rpd", l.RPD)
 		}
 	}
 	return nil
@@ -260,7 +263,11 @@ func (r *Runner) Start(ctx context.Context) error {
 	}
 
 	for _, g := range r.groups {
-		go r.dispatch(ctx, g)
+		r.loops.Add(1)
+		go func() {
+			defer r.loops.Done()
+			r.dispatch(ctx, g)
+		}()
 	}
 
 	// Once ctx ends, submissions are refused: nothing would send them.
@@ -276,7 +283,11 @@ func (r *Runner) Start(ctx context.Context) error {
 // Wait blocks, after the Start context ended, until every upstream call
 // in flight has ended. Calls waiting on the limiter or a back-off stop at
 // once; their jobs stay running and resume at the next Start.
+//
+// The dispatchers go first: until they have stopped they may still start
+// a finisher.
 func (r *Runner) Wait() {
+	r.loops.Wait()
 	r.calls.Wait()
 	r.ends.Wait()
 }

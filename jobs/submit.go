@@ -143,6 +143,7 @@ type Progress struct {
 	ETA      time.Duration // until it should start, from the limiter
 	Note     string        // what is holding it, in plain words
 	Done     int           // calls finished, for running jobs
+	Starting bool          // next to go, waiting for room under the limits
 }
 
 // Progress reports a job's queue position and ETA, or how far a running
@@ -163,12 +164,22 @@ func (r *Runner) Progress(j db.Job) Progress {
 	}
 
 	r.mu.Lock()
-	if run := r.running[j.ID]; run != nil {
+	run := r.running[j.ID]
+	var waiting int64
+	if run != nil {
 		p.Done = run.done
+		waiting = run.waiting
 		if n := run.noteNow(); n != "" {
 			p.Note = n
 		}
 	}
 	r.mu.Unlock()
+
+	// Taken from the queue but its call not yet granted: it is next,
+	// waiting for room under the provider's limits.
+	if waiting > 0 && p.Done == 0 {
+		p.Starting = true
+		p.ETA = g.limiter.ETAJob(0, 0, waiting)
+	}
 	return p
 }

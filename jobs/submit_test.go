@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"atelier/db"
 	"atelier/imagegen"
@@ -194,5 +196,53 @@ func TestLimitsOutliveARestart(t *testing.T) {
 	}
 	if got := next.Limiter("gemini-2.5-flash-image").Limits(); got.RPM != 60 {
 		t.Errorf("an unchanged group lost its configured limits: %+v", got)
+	}
+}
+
+// panicky is a provider that panics, as a provider bug might.
+type panicky struct{}
+
+func (panicky) Generate(context.Context, imagegen.Request) (imagegen.Result, error) {
+	panic("unexpected answer")
+}
+
+// TestProviderPanicFailsTheJobNotTheServer runs a job on a provider that
+// panics: the job fails with a plain reason and its reservation returns.
+func TestProviderPanicFailsTheJobNotTheServer(t *testing.T) {
+	ctx := context.Background()
+	store, err := db.Open(ctx, filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	r := jobs.New(jobs.Config{DB: store, Catalog: imagegen.DefaultCatalog(),
+		Providers: map[imagegen.Protocol]imagegen.Provider{imagegen.ProtocolOffline: panicky{}},
+		Limits:    func(string) quota.Limits { return quota.Limits{RPM: 600, TPM: 600} },
+		Attempts:  2, Backoff: quota.Backoff{Base: time.Millisecond, Cap: time.Millisecond}})
+	m, s := member(t, store, "ada")
+	runCtx, cancel := context.WithCancel(ctx)
+	defer func() { cancel(); r.Wait() }()
+	if err := r.Start(runCtx); err != nil {
+		t.Fatal(err)
+	}
+	j, err := r.Submit(ctx, jobs.Request{MemberID: m.ID, SessionID: s.ID, Model: "offline",
+		Prompt: "a kite", AspectRatio: "1:1", Size: "1K", Count: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j.Active() {
+		select {
+		case <-r.Changed():
+		case <-time.After(10 * time.Second):
+			t.Fatal("job never ended")
+		}
+		j, _ = store.Job(ctx, j.ID)
+	}
+	if j.Status != db.StatusFailed || !strings.Contains(j.Reason, "could not be read") {
+		t.Errorf("job %s: %q", j.Status, j.Reason)
+	}
+	q, _ := store.MemberQuota(ctx, m.ID, db.Budgets{})
+	if q.DailyTokensUsed != 0 {
+		t.Errorf("%d tokens still held", q.DailyTokensUsed)
 	}
 }

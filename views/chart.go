@@ -63,7 +63,7 @@ func (c BarChart) svg() string {
 	fmt.Fprintf(&b, `<title id="%s-title">%s</title>`, c.ID, html.EscapeString(c.Title))
 	fmt.Fprintf(&b, `<desc id="%s-desc">%s</desc>`, c.ID,
 		html.EscapeString(c.describe(peak, format)))
-	c.writeGrid(&b, top, format)
+	c.writeGrid(&b, top, peak == 0, format)
 	c.writeBars(&b, top, format)
 	c.writeDays(&b)
 	b.WriteString(`</svg>`)
@@ -84,10 +84,21 @@ func (c BarChart) describe(peak int64, format func(int64) string) string {
 }
 
 // writeGrid draws horizontal lines with their values on the left.
-func (c BarChart) writeGrid(b *strings.Builder, top int64, format func(int64) string) {
-	for i := 0; i <= chartGridLines; i++ {
-		v := top * int64(i) / chartGridLines
-		y := float64(chartBaseline) - float64(plotH)*float64(i)/chartGridLines
+//
+// A scale smaller than the number of lines gets one line per unit, so no
+// two lines carry the same value; an empty chart gets the zero line only.
+func (c BarChart) writeGrid(b *strings.Builder, top int64, empty bool,
+	format func(int64) string) {
+	lines := int64(chartGridLines)
+	if top < lines {
+		lines = top
+	}
+	if empty {
+		lines = 0
+	}
+	for i := int64(0); i <= lines; i++ {
+		v := top * i / max(lines, 1)
+		y := float64(chartBaseline) - float64(plotH)*float64(i)/float64(max(lines, 1))
 		class := "grid"
 		if i == 0 {
 			class = "axis"

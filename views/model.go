@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"atelier/db"
@@ -28,19 +29,20 @@ type QuotaView struct {
 	TeamLeft     int64 // -1: no limit
 	DayResetAt   time.Time
 	MonthResetAt time.Time
-	Requests     int64 // limiter capacity this minute
+	Group        string // the limit group the capacity figures are of
+	Requests     int64  // limiter capacity this minute
 	Tokens       int64
 	Waiting      int // jobs waiting team-wide
 }
 
-// USD formats micro-USD as dollars: cents when the amount is whole
-// cents, otherwise the four decimals that per-token prices need.
+// USD formats micro-USD as dollars: cents from a dollar up and for whole
+// cents, and below a dollar otherwise the four decimals that per-token
+// prices need ("$0.0391").
 func USD(micros int64) string {
-	s := db.USD(micros)
-	if micros%10_000 == 0 {
-		s = s[:len(s)-2]
+	if micros >= 1_000_000 || micros <= -1_000_000 || micros%10_000 == 0 {
+		return fmt.Sprintf("$%.2f", float64(micros)/1e6)
 	}
-	return "$" + s
+	return "$" + db.USD(micros)
 }
 
 // Left formats a remaining amount, where -1 means no limit.
@@ -78,7 +80,7 @@ func Exact(t time.Time) string { return t.Format(time.RFC3339) }
 func Human(d time.Duration) string {
 	switch {
 	case d <= 0:
-		return "any moment"
+		return "a moment"
 	case d < time.Minute:
 		return fmt.Sprintf("about %d s", int(d.Round(time.Second).Seconds()))
 	case d < time.Hour:
@@ -129,5 +131,13 @@ func nullUSD(n sql.NullInt64) string {
 	if !n.Valid {
 		return ""
 	}
-	return db.USD(n.Int64)
+	return strconv.FormatFloat(float64(n.Int64)/1e6, 'f', -1, 64)
 }
+
+// modelNames maps model ids to display names. The catalog is
+// configuration read once at start, so the server records it here instead
+// of passing it through every view.
+var modelNames sync.Map
+
+// SetModelName records a model's display name for the pages.
+func SetModelName(id, name string) { modelNames.Store(id, name) }
