@@ -102,6 +102,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST", "/admin/members", newMember, adminOnly(303)},
 		{"POST", fmt.Sprintf("/admin/members/%d", bob.ID), func(string) url.Values { return budget },
 			adminOnly(303)},
+		{"POST", "/settings/password", func(string) url.Values {
+			return url.Values{"current_password": {"not-the-password"},
+				"new_password": {"another-password"}, "confirm_password": {"another-password"}}
+		}, all(303, 422)},
+		{"POST", fmt.Sprintf("/admin/members/%d/password", bob.ID), func(string) url.Values {
+			return url.Values{"password": {"reset-by-admin-1"}}
+		}, adminOnly(303)},
 		{"GET", "/healthz", nil, all(200, 200)},
 		{"GET", "/readyz", nil, all(200, 200)},
 	}
@@ -145,6 +152,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", fmt.Sprintf("/api/v1/images/%d", img.ID), all(401, 200)},
 		{"GET", fmt.Sprintf("/api/v1/images/%d/content", img.ID), all(401, 200)},
 		{"GET", fmt.Sprintf("/api/v1/generations/%d", job.ID), ownerOnly(401, 200, 404)},
+		{"POST", fmt.Sprintf("/api/v1/generations/%d/cancel", job.ID), ownerOnly(401, 409, 404)},
+		{"DELETE", fmt.Sprintf("/api/v1/generations/%d", job.ID), ownerOnly(401, 409, 404)},
+		{"GET", "/api/v1/models", all(401, 200)},
 		{"POST", "/api/v1/generations", all(401, 202)},
 		{"POST", "/v1beta/models/offline:generateContent", all(401, 200)},
 		{"POST", "/v1/models/offline:generateContent", all(401, 200)},
