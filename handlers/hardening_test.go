@@ -261,3 +261,26 @@ func TestRejectedInputIsNotEchoedRaw(t *testing.T) {
 		}
 	}
 }
+
+func TestDisabledMemberIsToldAfterTheRightPassword(t *testing.T) {
+	app := testapp.New(t, testapp.Options{})
+	m := app.AddMember(t, "grace", "cobol-forever-1959", false)
+	m.Disabled = true
+	if err := app.DB.UpdateMember(t.Context(), m); err != nil {
+		t.Fatal(err)
+	}
+	try := func(pw string) testapp.Response {
+		return app.Client(t).PostForm("/login", url.Values{"name": {"grace"}, "password": {pw}})
+	}
+	if res := try("not-her-password"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("wrong password for a disabled member: %d, want 401", res.StatusCode)
+	}
+	res := try("cobol-forever-1959")
+	if res.StatusCode != http.StatusForbidden ||
+		!strings.Contains(res.Doc(t).Find(`[data-testid="form-error"]`).Text(), "disabled") {
+		t.Errorf("right password for a disabled member: %d", res.StatusCode)
+	}
+	if res.Header.Get("Location") != "" {
+		t.Error("a disabled member was signed in")
+	}
+}

@@ -152,10 +152,8 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 
 	m, err := s.db.MemberByName(r.Context(), c.Name)
-	if err == nil && !m.Disabled {
+	if err == nil {
 		err = auth.CheckPassword(m.PasswordHash, c.Password)
-	} else if err == nil {
-		err = auth.ErrMismatch
 	} else if errors.Is(err, db.ErrNotFound) {
 		// Spend the same time as a real check so names cannot be probed.
 		auth.CheckPassword(dummyHash(), c.Password)
@@ -168,6 +166,13 @@ func (s *Server) postLogin(w http.ResponseWriter, r *http.Request) {
 		s.log.Info("sign-in failed", "name_len", len(c.Name), "addr", clientAddr(r))
 		form.Errors[""] = "That name and password do not match."
 		s.render(w, r, http.StatusUnauthorized, views.Login(form, c.Next))
+		return
+	}
+	if m.Disabled {
+		// Only someone who knows the password learns the account exists
+		// and is disabled, and what to do about it.
+		form.Errors[""] = "This account is disabled. Ask an admin to enable it."
+		s.render(w, r, http.StatusForbidden, views.Login(form, c.Next))
 		return
 	}
 	s.limiter.succeed(keys[0], keys[1])
