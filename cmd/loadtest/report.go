@@ -54,9 +54,14 @@ func writeReport(r *report, w io.Writer, path string) error {
 func writeThumbs(b *bytes.Buffer, t *thumbCompare) {
 	fmt.Fprintln(b, "\nThumbnails only, same URLs, clients and duration:")
 	fmt.Fprintln(b)
-	a, n := t.Atelier, t.Nginx
+	a, n, g := t.Atelier, t.Nginx, t.Bare
 	a.Kind, n.Kind = "Atelier /files/…/thumb.jpg", "nginx, same bytes as static files"
-	writeTable(b, []summary{a, n})
+	g.Kind = "bare Go net/http, same bytes from memory"
+	writeTable(b, []summary{a, n, g})
+	if n.PerSecond > 0 {
+		fmt.Fprintf(b, "\nBare Go / nginx: %.2f, the most any Go HTTP server "+
+			"reaches here.\n", g.PerSecond/n.PerSecond)
+	}
 	ratio := 0.0
 	if n.PerSecond > 0 {
 		ratio = a.PerSecond / n.PerSecond

@@ -29,8 +29,8 @@ type report struct {
 
 // thumbCompare is the Atelier-versus-nginx thumbnail phase.
 type thumbCompare struct {
-	Atelier, Nginx summary
-	Errors         string
+	Atelier, Nginx, Bare summary
+	Errors               string
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -180,11 +180,19 @@ func compareNginx(ctx context.Context, rep *report, o options, s seeded,
 	if err != nil {
 		return err
 	}
-	defer n.stop()
 	logf("thumbnail phase: nginx on %s", n.Addr)
 	nm, ne := thumbRun(ctx, tr, jar, "http://"+n.Addr, ts, o.Clients, o.Duration)
+	n.stop()
+
+	addr, stop, err := startBare(root)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	logf("thumbnail phase: bare Go net/http on %s", addr)
+	bm, be := thumbRun(ctx, tr, jar, "http://"+addr, ts, o.Clients, o.Duration)
 
 	rep.Thumbs = &thumbCompare{Atelier: am.summarise(ae)[0], Nginx: nm.summarise(ne)[0],
-		Errors: errorLines(am) + errorLines(nm)}
+		Bare: bm.summarise(be)[0], Errors: errorLines(am) + errorLines(nm) + errorLines(bm)}
 	return nil
 }
