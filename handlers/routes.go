@@ -77,6 +77,6 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /admin/members/{id}/password", s.admin(s.postResetPassword))
 	// --- Passwords (end) ---
 
-	return s.fastThumbnails(s.logRequests(mux, s.recoverPanics(securityHeaders(
-		http.MaxBytesHandler(crossOrigin(mux), maxBody)))))
+	return s.logRequests(mux, s.recoverPanics(securityHeaders(
+		http.MaxBytesHandler(crossOrigin(mux), maxBody))))
 }
