@@ -64,6 +64,10 @@ func (c BarChart) svg() string {
 	fmt.Fprintf(&b, `<desc id="%s-desc">%s</desc>`, c.ID,
 		html.EscapeString(c.describe(peak, format)))
 	c.writeGrid(&b, top, peak == 0, format)
+	if peak == 0 {
+		fmt.Fprintf(&b, `<text class="empty-note" x="%d" y="%d" text-anchor="middle">`+
+			`Nothing in these days</text>`, plotLeft+plotW/2, chartBaseline/2)
+	}
 	c.writeBars(&b, top, format)
 	c.writeDays(&b)
 	b.WriteString(`</svg>`)
@@ -89,10 +93,7 @@ func (c BarChart) describe(peak int64, format func(int64) string) string {
 // two lines carry the same value; an empty chart gets the zero line only.
 func (c BarChart) writeGrid(b *strings.Builder, top int64, empty bool,
 	format func(int64) string) {
-	lines := int64(chartGridLines)
-	if top < lines {
-		lines = top
-	}
+	lines := gridLines(top)
 	if empty {
 		lines = 0
 	}
@@ -148,6 +149,20 @@ func (c BarChart) writeDays(b *strings.Builder) {
 		fmt.Fprintf(b, `<text class="x-label" x="%.1f" y="%d" text-anchor="%s">%s</text>`,
 			x, chartXLabelY, anchor, html.EscapeString(c.Days[i]))
 	}
+}
+
+// gridLines picks how many steps the scale has so that every line falls
+// on a whole value: one per unit up to five, else four or five steps.
+func gridLines(top int64) int64 {
+	if top <= 5 {
+		return top
+	}
+	for _, n := range []int64{chartGridLines, 5, 2} {
+		if top%n == 0 {
+			return n
+		}
+	}
+	return 1
 }
 
 // niceCeil rounds v up to 1, 2, 2.5 or 5 times a power of ten, so the
