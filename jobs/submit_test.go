@@ -230,13 +230,18 @@ func TestProviderPanicFailsTheJobNotTheServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for j.Active() {
+	deadline := time.After(10 * time.Second)
+	for {
+		// Take the change channel before reading, so no change is missed.
+		changed := r.Changed()
+		if j, _ = store.Job(ctx, j.ID); !j.Active() {
+			break
+		}
 		select {
-		case <-r.Changed():
-		case <-time.After(10 * time.Second):
+		case <-changed:
+		case <-deadline:
 			t.Fatal("job never ended")
 		}
-		j, _ = store.Job(ctx, j.ID)
 	}
 	if j.Status != db.StatusFailed || !strings.Contains(j.Reason, "could not be read") {
 		t.Errorf("job %s: %q", j.Status, j.Reason)
