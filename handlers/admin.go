@@ -61,7 +61,9 @@ func (s *Server) renderAdmin(
 		s.serverError(w, r, err)
 		return
 	}
-	p := views.AdminPage{Members: members, Errors: errs, Saved: saved}
+	b := s.runner.Budgets()
+	p := views.AdminPage{Members: members, Errors: errs, Saved: saved,
+		DefaultDailyTokens: b.DailyTokens, DefaultMonthlyMicros: b.MonthlyMicros}
 	offered := map[string]bool{}
 	for _, m := range s.runner.Models() {
 		offered[m.Group] = true

@@ -141,3 +141,11 @@ var modelNames sync.Map
 
 // SetModelName records a model's display name for the pages.
 func SetModelName(id, name string) { modelNames.Store(id, name) }
+
+// orNoLimit maps a configured budget of 0 (no limit) to Left's -1.
+func orNoLimit(v int64) int64 {
+	if v <= 0 {
+		return -1
+	}
+	return v
+}
