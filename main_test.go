@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -46,28 +45,10 @@ func (s *syncBuffer) String() string {
 // of the test. Its log is printed only when the test fails.
 func startServer(t *testing.T, env map[string]string, args ...string) *server {
 	t.Helper()
-	dir := t.TempDir()
-	s := &server{DBPath: filepath.Join(dir, "atelier.db"), stderr: &syncBuffer{}}
-	args = append([]string{"--addr", "127.0.0.1:0", "--db", s.DBPath}, args...)
-	getenv := func(k string) string { return env[k] }
-
+	s := &server{DBPath: filepath.Join(t.TempDir(), "atelier.db")}
 	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, args, getenv, strings.NewReader(""), pw, s.stderr)
-		pw.Close()
-	}()
-
-	// The first line names the address.
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("server did not start: %v\n%s", err, s.stderr)
-	}
-	go io.Copy(io.Discard, pr)
-	i := strings.Index(line, "http://")
-	s.URL = strings.Fields(line[i:])[0]
+	var done chan error
+	s.URL, done, s.stderr = runUntil(t, ctx, env, append([]string{"--db", s.DBPath}, args...)...)
 
 	t.Cleanup(func() {
 		cancel()
@@ -79,14 +60,7 @@ func startServer(t *testing.T, env map[string]string, args ...string) *server {
 		case <-time.After(30 * time.Second):
 			t.Error("server did not stop within 30 s")
 		}
-		if key := env["GEMINI_API_KEY"]; key != "" && strings.Contains(s.stderr.String(), key) {
-			t.Error("the server log contains the provider key")
-		}
-		if t.Failed() {
-			t.Logf("server log:\n%s", s.stderr)
-		}
 	})
-	waitHealthy(t, s.URL)
 	return s
 }
 

@@ -102,7 +102,9 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 // runUntil starts run on a free port until ctx ends; it returns the base
-// URL, the channel run's result arrives on, and its log.
+// URL, the channel run's result arrives on, and its log. When the test
+// ends the log must not hold the provider key, and it is printed if the
+// test failed.
 func runUntil(t *testing.T, ctx context.Context, env map[string]string, args ...string) (
 	string, chan error, *syncBuffer) {
 	t.Helper()
@@ -111,15 +113,21 @@ func runUntil(t *testing.T, ctx context.Context, env map[string]string, args ...
 	done := make(chan error, 1)
 	args = append([]string{"--addr", "127.0.0.1:0"}, args...)
 	go func() {
-		done <- run(ctx, args, func(k string) string { return env[k] }, nil, pw, log)
+		done <- run(ctx, args, func(k string) string { return env[k] },
+			strings.NewReader(""), pw, log)
 		pw.Close()
 	}()
+
+	// The first line names the address.
 	line, err := bufio.NewReader(pr).ReadString('\n')
 	if err != nil {
 		t.Fatalf("server did not start: %v\n%s", err, log)
 	}
 	go io.Copy(io.Discard, pr)
 	t.Cleanup(func() {
+		if key := env["GEMINI_API_KEY"]; key != "" && strings.Contains(log.String(), key) {
+			t.Error("the server log contains the provider key")
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", log)
 		}
