@@ -159,18 +159,8 @@ func (s *Server) postUpdateMember(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		s.fail(w, r, http.StatusNotFound, "There is no such member.")
-		return
-	}
-	m, err := s.db.MemberByID(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "There is no such member.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	m, ok := s.memberFromPath(w, r)
+	if !ok {
 		return
 	}
 
@@ -227,3 +217,23 @@ func optionalUSD(v string, errs views.Errors) sql.NullInt64 {
 // usdPattern is a plain dollar amount: digits, and at most six decimals
 // (a micro-dollar).
 var usdPattern = regexp.MustCompile(`^[0-9]+(\.[0-9]{1,6})?$`)
+
+// memberFromPath loads the member named by the path's id; a bad or
+// unknown id is a 404.
+func (s *Server) memberFromPath(w http.ResponseWriter, r *http.Request) (db.Member, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		s.fail(w, r, http.StatusNotFound, "There is no such member.")
+		return db.Member{}, false
+	}
+	m, err := s.db.MemberByID(r.Context(), id)
+	if errors.Is(err, db.ErrNotFound) {
+		s.fail(w, r, http.StatusNotFound, "There is no such member.")
+		return m, false
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return m, false
+	}
+	return m, true
+}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -111,18 +110,8 @@ func (s *Server) postResetPassword(w http.ResponseWriter, r *http.Request) {
 	if !s.parseForm(w, r) {
 		return
 	}
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		s.fail(w, r, http.StatusNotFound, "There is no such member.")
-		return
-	}
-	m, err := s.db.MemberByID(r.Context(), id)
-	if errors.Is(err, db.ErrNotFound) {
-		s.fail(w, r, http.StatusNotFound, "There is no such member.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	m, ok := s.memberFromPath(w, r)
+	if !ok {
 		return
 	}
 
