@@ -36,6 +36,7 @@ type config struct {
 	MonthlyUSD     float64
 	TeamMonthlyUSD float64
 	MaxQueued      int
+	ThumbCacheMB   int64
 	SessionKey     string
 	ShutdownGrace  time.Duration
 }
@@ -140,6 +141,8 @@ func parseConfig(
 		"ATELIER_TEAM_MONTHLY_USD")
 	var maxQueued int64
 	num(&maxQueued, "max-queued", 20, "queued jobs a member may hold", "ATELIER_MAX_QUEUED")
+	num(&c.ThumbCacheMB, "thumb-cache-mb", 16,
+		"memory for recently served thumbnails, in MiB (0: off)", "ATELIER_THUMB_CACHE_MB")
 	fs.StringVar(&c.SessionKey, "session-key", "",
 		"cookie signing key, 32+ bytes (default: kept in the database) [ATELIER_SESSION_KEY]")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 30*time.Second,
@@ -168,6 +171,9 @@ func (c config) validate() error {
 	}
 	if c.MaxQueued < 1 {
 		errs = append(errs, errors.New("--max-queued must be at least 1"))
+	}
+	if c.ThumbCacheMB < 0 || c.ThumbCacheMB > 1<<20 {
+		errs = append(errs, errors.New("--thumb-cache-mb must be between 0 and 1048576"))
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.LogLevel)); err != nil {

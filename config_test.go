@@ -14,7 +14,8 @@ import (
 func TestConfigSecretsFromFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(path, []byte("file-held-key\n"), 0o600)
-	env := map[string]string{"GEMINI_API_KEY_FILE": path, "ATELIER_RPM": "90"}
+	env := map[string]string{"GEMINI_API_KEY_FILE": path, "ATELIER_RPM": "90",
+		"ATELIER_THUMB_CACHE_MB": "4"}
 	c, err := parseConfig(
 		"atelier",
 		nil,
@@ -24,8 +25,8 @@ func TestConfigSecretsFromFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.GeminiKey != "file-held-key" || c.RPM != 90 {
-		t.Errorf("key %q, rpm %d", c.GeminiKey, c.RPM)
+	if c.GeminiKey != "file-held-key" || c.RPM != 90 || c.ThumbCacheMB != 4 {
+		t.Errorf("key %q, rpm %d, thumbnail cache %d MiB", c.GeminiKey, c.RPM, c.ThumbCacheMB)
 	}
 
 	// A flag wins over the environment.
@@ -58,7 +59,7 @@ func TestConfigHelpHidesSecrets(t *testing.T) {
 
 func TestConfigRejectsBadValues(t *testing.T) {
 	for _, args := range [][]string{{"--rpm", "0"}, {"--monthly-usd", "-1"}, {"--log-format", "xml"},
-		{"--max-queued", "0"}, {"--session-key", "short"}} {
+		{"--max-queued", "0"}, {"--session-key", "short"}, {"--thumb-cache-mb", "-1"}} {
 		none := func(string) string { return "" }
 		if _, err := parseConfig("atelier", args, none, &bytes.Buffer{}); err == nil {
 			t.Errorf("%v accepted", args)

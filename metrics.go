@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"atelier/db"
 	"atelier/imagegen"
 	"atelier/jobs"
 )
@@ -58,6 +59,25 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(m.calls, m.latency, m.tokens, m.usd, m.http, m.retries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// watchThumbCache exports the thumbnail cache's counters, read from
+// stats at each scrape.
+func (m *metrics) watchThumbCache(stats func() db.ThumbCacheStats) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "atelier_thumb_cache_hits_total",
+			Help: "Thumbnails served from memory.",
+		}, func() float64 { return float64(stats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "atelier_thumb_cache_misses_total",
+			Help: "Thumbnails read from the database.",
+		}, func() float64 { return float64(stats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "atelier_thumb_cache_bytes",
+			Help: "Bytes of thumbnails held in memory.",
+		}, func() float64 { return float64(stats().Bytes) }),
+	)
 }
 
 // ObserveCall counts one upstream call by its outcome.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -52,6 +53,13 @@ func TestLogsAndMetricsShowRateLimits(t *testing.T) {
 			if bytes.Contains(body, []byte(providerKey)) {
 				t.Error("the job page shows the provider key")
 			}
+			// Its thumbnail twice: read from the database, then from memory.
+			file := regexp.MustCompile(`/files/\d+/[0-9a-f]+/`).Find(body)
+			for range 2 {
+				if res, _ := b.get(string(file) + "thumb.jpg"); res.StatusCode != 200 {
+					t.Fatalf("thumbnail under %s: status %d", file, res.StatusCode)
+				}
+			}
 			break
 		}
 		if time.Now().After(deadline) {
@@ -84,6 +92,7 @@ func TestLogsAndMetricsShowRateLimits(t *testing.T) {
 		`atelier_queue_depth{group="gemini-image"}`,
 		`atelier_upstream_retries_total{class="rate_limited",model="` + model + `"} 1`,
 		`atelier_upstream_retries_total{class="overload",model="` + model + `"} 1`,
+		"atelier_thumb_cache_misses_total 1\n", "atelier_thumb_cache_hits_total 1\n",
 	} {
 		if !bytes.Contains(metrics, []byte(want)) {
 			t.Errorf("metrics lack %s", want)

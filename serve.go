@@ -45,6 +45,7 @@ func serve(
 		return err
 	}
 	defer store.Close()
+	store.CacheThumbnails(cfg.ThumbCacheMB << 20)
 
 	catalog, err := loadCatalog(cfg.Catalog)
 	if err != nil {
@@ -56,6 +57,7 @@ func serve(
 	}
 
 	metrics := newMetrics()
+	metrics.watchThumbCache(store.ThumbCacheStats)
 	runCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	runner := jobs.New(jobs.Config{

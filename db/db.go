@@ -34,7 +34,8 @@ type DB struct {
 	// Now is the clock every query uses for "now"; tests replace it.
 	Now func() time.Time
 
-	auth authCache
+	auth   authCache
+	thumbs *thumbCache
 }
 
 // dsn builds the connection string. Every pragma is in the DSN rather than
@@ -76,7 +77,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
 
-	d := &DB{Path: path, write: write, Now: time.Now}
+	d := &DB{Path: path, write: write, Now: time.Now, thumbs: newThumbCache(0)}
 	if err := d.migrate(ctx); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -92,6 +93,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	d.read = newStmtDB(read)
 	return d, nil
 }
+
+// CacheThumbnails keeps up to maxBytes of recently read thumbnails in
+// memory (0 turns the cache off, as it starts). Call it before the
+// database is in use.
+func (d *DB) CacheThumbnails(maxBytes int64) { d.thumbs = newThumbCache(maxBytes) }
+
+// ThumbCacheStats reports the thumbnail cache's hits, misses and size.
+func (d *DB) ThumbCacheStats() ThumbCacheStats { return d.thumbs.stats() }
 
 // Close closes both pools.
 func (d *DB) Close() error {

@@ -48,22 +48,37 @@ func (d *DB) Image(ctx context.Context, id int64) (Image, error) {
 		FROM images i JOIN members m ON m.id = i.member_id WHERE i.id = ?`, id))
 }
 
-// ImageData reads an image's bytes, or its thumbnail's.
+// ImageData reads an image's bytes, or its thumbnail's. Thumbnails are
+// served from the in-memory cache when it holds them (see
+// CacheThumbnails); the bytes returned may then be shared and must not be
+// changed.
 func (d *DB) ImageData(
 	ctx context.Context,
 	id int64,
 	thumb bool,
 ) (data []byte, mime, sha string, err error) {
-	q := `SELECT data, mime, sha256 FROM images WHERE id = ?`
-	if thumb {
-		q = `SELECT t.data, 'image/jpeg', i.sha256 FROM images i
-			JOIN image_thumbs t ON t.image_id = i.id WHERE i.id = ?`
+	if !thumb {
+		err = d.read.QueryRowContext(ctx,
+			`SELECT data, mime, sha256 FROM images WHERE id = ?`, id).Scan(&data, &mime, &sha)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = ErrNotFound
+		}
+		return data, mime, sha, err
 	}
-	err = d.read.QueryRowContext(ctx, q, id).Scan(&data, &mime, &sha)
+	if data, sha, ok := d.thumbs.get(id); ok {
+		return data, "image/jpeg", sha, nil
+	}
+	gen := d.thumbs.generation()
+	err = d.read.QueryRowContext(ctx, `SELECT t.data, i.sha256 FROM images i
+		JOIN image_thumbs t ON t.image_id = i.id WHERE i.id = ?`, id).Scan(&data, &sha)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = ErrNotFound
+		return nil, "", "", ErrNotFound
 	}
-	return data, mime, sha, err
+	if err != nil {
+		return nil, "", "", err
+	}
+	d.thumbs.put(gen, id, sha, data)
+	return data, "image/jpeg", sha, nil
 }
 
 // DeleteImage removes an image. Its job and the ledger keep their rows:
@@ -76,5 +91,6 @@ func (d *DB) DeleteImage(ctx context.Context, id int64) error {
 	if n, _ := res.RowsAffected(); n == 0 {
 		return ErrNotFound
 	}
+	d.thumbs.forget(id)
 	return nil
 }

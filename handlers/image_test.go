@@ -39,12 +39,23 @@ func TestDeleteImageAuthorization(t *testing.T) {
 		who string
 		id  int64
 	}{{"bo", bos[1]}, {"ada", bos[2]}, {"ada", adas[0]}} {
+		// The thumbnail is served (and so cached) before the delete and
+		// gone after it.
+		full := g.clients["cy"].Get(imagePath(c.id)).Doc(t).Find(`[data-testid=full-image]`).
+			AttrOr("src", "")
+		thumb := strings.Replace(full, "/image", "/thumb.jpg", 1)
+		if res := g.clients["cy"].Get(thumb); res.StatusCode != 200 {
+			t.Fatalf("thumbnail %s before delete: status %d", thumb, res.StatusCode)
+		}
 		res := g.clients[c.who].PostForm(imagePath(c.id)+"/delete", nil)
 		if res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("%s deleting %d: status %d", c.who, c.id, res.StatusCode)
 		}
 		if res := g.clients["cy"].Get(imagePath(c.id)); res.StatusCode != 404 {
 			t.Fatalf("image %d after delete: status %d, want 404", c.id, res.StatusCode)
+		}
+		if res := g.clients["cy"].Get(thumb); res.StatusCode != 404 {
+			t.Fatalf("thumbnail of %d after delete: status %d, want 404", c.id, res.StatusCode)
 		}
 	}
 }

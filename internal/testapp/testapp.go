@@ -112,6 +112,7 @@ func New(t testing.TB, o Options) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
+	store.CacheThumbnails(8 << 20) // as the server runs, so tests cover it
 	a.DB = store
 	a.Runner = jobs.New(jobs.Config{DB: store, Catalog: o.Catalog, Providers: o.Providers,
 		Limits: func(string) quota.Limits { return o.Limits }, Budgets: o.Budgets,
