@@ -90,8 +90,12 @@ func (b *browser) page(ctx context.Context, path string) (galleryPage, bool) {
 		return p, false
 	}
 	for _, src := range p.Thumbs {
-		if _, err := get(ctx, b.c, b.base+src, kindThumb, b.rec); err == errStopped {
+		_, err := get(ctx, b.c, b.base+src, kindThumb, b.rec)
+		if err == errStopped {
 			return p, false
+		}
+		if err == nil {
+			b.rec.thumbs[src]++
 		}
 	}
 	return p, true

@@ -4,7 +4,10 @@
 // browse the gallery and fetch thumbnails while some members generate.
 // It reports requests per second, latency percentiles and errors per kind
 // of request, and the server's peak resident memory. With -nginx it also
-// compares thumbnails per second against nginx serving the same bytes.
+// compares thumbnails per second against nginx serving the same bytes,
+// and against a bare Go server, on two workloads: the thumbnails the
+// browsing clients fetched, replayed as often as they fetched them, and
+// a pool of thumbnails each as likely as any other.
 //
 //	go run ./cmd/loadtest -images 100000 -clients 200 -members 10 -duration 60s -nginx
 package main
@@ -64,7 +67,7 @@ func parseOptions(args []string, errOut io.Writer) (options, error) {
 	fs.BoolVar(&o.Keep, "keep", false, "keep the temporary directory (database, logs)")
 	fs.IntVar(&o.Samples, "samples", 48, "distinct pictures the seeded images reuse")
 	fs.IntVar(&o.ThumbPool, "thumb-pool", 10_000,
-		"distinct thumbnails the Atelier-vs-nginx phase fetches")
+		"distinct thumbnails the uniform thumbnail workload spreads its requests over")
 	fs.DurationVar(&o.Poll, "poll", 500*time.Millisecond, "how often members poll a job")
 	fs.StringVar(&o.Out, "out", "", "also write the report to this file")
 	fs.StringVar(&o.Binary, "atelier", "",

@@ -39,7 +39,7 @@ func writeReport(r *report, w io.Writer, path string) error {
 		"(target ≤ %d MB: %s).\n", r.IdleKB>>10, r.SignInKB>>10, r.PeakKB>>10,
 		r.HWMKB>>10, rssTargetMB, verdict(peak <= rssTargetMB))
 
-	if t := r.Thumbs; t != nil {
+	for _, t := range r.Thumbs {
 		writeThumbs(&b, t)
 	}
 	if _, err := w.Write(b.Bytes()); err != nil {
@@ -51,8 +51,8 @@ func writeReport(r *report, w io.Writer, path string) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
-func writeThumbs(b *bytes.Buffer, t *thumbCompare) {
-	fmt.Fprintln(b, "\nThumbnails only, same URLs, clients and duration:")
+func writeThumbs(b *bytes.Buffer, t thumbCompare) {
+	fmt.Fprintf(b, "\nThumbnails only, same URLs, clients and duration; %s:\n", t.Workload)
 	fmt.Fprintln(b)
 	a, n, g := t.Atelier, t.Nginx, t.Bare
 	a.Kind, n.Kind = "Atelier /files/…/thumb.jpg", "nginx, same bytes as static files"

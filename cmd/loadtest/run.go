@@ -24,11 +24,12 @@ type report struct {
 	SignInKB int64 // largest VmRSS sampled up to the end of the sign-ins
 	PeakKB   int64 // largest VmRSS sampled once a second after them
 	HWMKB    int64 // the kernel's VmHWM at the end
-	Thumbs   *thumbCompare
+	Thumbs   []thumbCompare
 }
 
-// thumbCompare is the Atelier-versus-nginx thumbnail phase.
+// thumbCompare is one workload's Atelier-versus-nginx thumbnail phases.
 type thumbCompare struct {
+	Workload             string
 	Atelier, Nginx, Bare summary
 	Errors               string
 }
@@ -127,7 +128,13 @@ func measure(ctx context.Context, rep *report, o options, s seeded, samples []sa
 	if !o.Nginx || ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return compareNginx(ctx, rep, o, s, samples, tr, jars[0], base, dir, nginxBin, logf)
+	gallery, err := galleryTargets(ctx, newClient(tr, jars[0]), base, all.thumbs)
+	if err != nil {
+		return err
+	}
+	uniform := uniformTargets(s, samples, o.ThumbPool, rand.New(rand.NewPCG(42, 42)))
+	return compareThumbs(ctx, rep, o, []thumbWorkload{gallery, uniform}, tr, jars[0], base,
+		dir, nginxBin, logf)
 }
 
 // mixedRun has o.Clients browsers and o.Members generators work for
@@ -159,40 +166,49 @@ func mixedRun(ctx context.Context, tr http.RoundTripper, base string,
 	return all, time.Since(start)
 }
 
-// compareNginx fetches the same thumbnails from Atelier and then from
-// nginx, with the same clients for the same time.
-func compareNginx(ctx context.Context, rep *report, o options, s seeded,
-	samples []sample, tr http.RoundTripper, jar http.CookieJar, base, dir, nginxBin string,
+// compareThumbs runs each workload against Atelier, nginx and the bare
+// Go server in turn, with the same clients for the same time. Atelier
+// goes first, straight after the mixed phase, with what that phase left
+// in its memory; nginx and the bare server have the files just written.
+func compareThumbs(ctx context.Context, rep *report, o options, ws []thumbWorkload,
+	tr http.RoundTripper, jar http.CookieJar, base, dir, nginxBin string,
 	logf func(string, ...any)) error {
-	ts := thumbTargets(s, samples, o.ThumbPool, rand.New(rand.NewPCG(42, 42)))
 	root := filepath.Join(dir, "www")
-	if err := writeThumbFiles(root, s, samples, ts); err != nil {
-		return err
+	for _, w := range ws {
+		if err := writeThumbFiles(root, w.Picks); err != nil {
+			return err
+		}
 	}
-
 	// nginx's workers run as an unprivileged user when started by root:
 	// let them reach the files.
 	os.Chmod(dir, 0o711)
-	logf("thumbnail phase: atelier, %d clients, %d distinct thumbnails", o.Clients, len(ts))
-	am, ae := thumbRun(ctx, tr, jar, base, ts, o.Clients, o.Duration)
-
 	n, err := startNginx(nginxBin, filepath.Join(dir, "nginx"), root)
 	if err != nil {
 		return err
 	}
-	logf("thumbnail phase: nginx on %s", n.Addr)
-	nm, ne := thumbRun(ctx, tr, jar, "http://"+n.Addr, ts, o.Clients, o.Duration)
-	n.stop()
-
-	addr, stop, err := startBare(root)
+	defer n.stop()
+	bareAddr, stopBare, err := startBare(root)
 	if err != nil {
 		return err
 	}
-	defer stop()
-	logf("thumbnail phase: bare Go net/http on %s", addr)
-	bm, be := thumbRun(ctx, tr, jar, "http://"+addr, ts, o.Clients, o.Duration)
+	defer stopBare()
 
-	rep.Thumbs = &thumbCompare{Atelier: am.summarise(ae)[0], Nginx: nm.summarise(ne)[0],
-		Bare: bm.summarise(be)[0], Errors: errorLines(am) + errorLines(nm) + errorLines(bm)}
+	for _, w := range ws {
+		phase := func(server, url string) (summary, string) {
+			logf("thumbnail phase: %s, %d clients, %s", server, o.Clients, w.Name)
+			m, elapsed := thumbRun(ctx, tr, jar, url, w.Picks, o.Clients, o.Duration)
+			return m.summarise(elapsed)[0], errorLines(m)
+		}
+		c := thumbCompare{Workload: w.Name}
+		var ae, ne, be string
+		c.Atelier, ae = phase("atelier", base)
+		c.Nginx, ne = phase("nginx on "+n.Addr, "http://"+n.Addr)
+		c.Bare, be = phase("bare Go net/http on "+bareAddr, "http://"+bareAddr)
+		c.Errors = ae + ne + be
+		rep.Thumbs = append(rep.Thumbs, c)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
 	return nil
 }

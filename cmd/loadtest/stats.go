@@ -29,12 +29,14 @@ var kindOrder = []string{kindGallery, kindThumb, kindImage, kindJobPost, kindJob
 type recorder struct {
 	lat    map[string][]time.Duration
 	errs   map[string]int
-	sample []string // the first few error messages
-	jobs   int      // jobs seen to finish
+	sample []string       // the first few error messages
+	jobs   int            // jobs seen to finish
+	thumbs map[string]int // thumbnail paths browsers loaded, and how often
 }
 
 func newRecorder() *recorder {
-	return &recorder{lat: map[string][]time.Duration{}, errs: map[string]int{}}
+	return &recorder{lat: map[string][]time.Duration{}, errs: map[string]int{},
+		thumbs: map[string]int{}}
 }
 
 // ok records a successful request of kind that took d.
@@ -83,6 +85,9 @@ func (m *merged) add(r *recorder) {
 		}
 	}
 	m.jobs += r.jobs
+	for p, n := range r.thumbs {
+		m.thumbs[p] += n
+	}
 }
 
 // summary is one kind's row in the report.

@@ -1,58 +1,121 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 )
 
-// thumbTarget is one thumbnail URL path and the size its answer must have.
+// thumbTarget is one thumbnail URL path and the bytes its answer must
+// have.
 type thumbTarget struct {
 	Path string
-	Size int
+	Data []byte
 }
 
-// thumbTargets picks up to n images at random and returns their
-// thumbnail paths, as the gallery links them.
-func thumbTargets(s seeded, samples []sample, n int, rng *rand.Rand) []thumbTarget {
+// thumbWorkload is what a thumbnail phase fetches: each request picks one
+// of Picks at random, so a path listed k times is fetched k times as
+// often. Distinct counts the paths.
+type thumbWorkload struct {
+	Name     string
+	Picks    []thumbTarget
+	Distinct int
+}
+
+// uniformTargets picks up to n images at random and returns their
+// thumbnails, each as likely as any other: a workload no cache smaller
+// than all n thumbnails can hold.
+func uniformTargets(s seeded, samples []sample, n int, rng *rand.Rand) thumbWorkload {
 	idx := rng.Perm(len(s.Images))[:min(n, len(s.Images))]
-	out := make([]thumbTarget, 0, len(idx))
+	w := thumbWorkload{Distinct: len(idx),
+		Name: fmt.Sprintf("%d thumbnails, each as likely", len(idx))}
 	for _, i := range idx {
 		im := s.Images[i]
-		out = append(out, thumbTarget{
+		w.Picks = append(w.Picks, thumbTarget{
 			Path: fmt.Sprintf("/files/%d/%s/thumb.jpg", im.ID, im.SHA256[:16]),
-			Size: len(samples[im.Sample].Thumb)})
+			Data: samples[im.Sample].Thumb})
 	}
-	return out
+	return w
+}
+
+// galleryTargets replays what the browsing clients of the mixed phase
+// fetched: every thumbnail path they loaded, as often as they loaded it.
+// The bytes are fetched once from Atelier (new images made during the
+// mixed phase are among them), so nginx and the bare server can be given
+// the same.
+func galleryTargets(ctx context.Context, c *http.Client, base string,
+	seen map[string]int) (thumbWorkload, error) {
+	paths := make([]string, 0, len(seen))
+	for p := range seen {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	w := thumbWorkload{Distinct: len(paths),
+		Name: fmt.Sprintf("the %d thumbnails the browsing clients fetched, as often as "+
+			"they fetched them", len(paths))}
+	for _, p := range paths {
+		data, err := fetch(ctx, c, base+p)
+		if err != nil {
+			return w, err
+		}
+		for range seen[p] {
+			w.Picks = append(w.Picks, thumbTarget{Path: p, Data: data})
+		}
+	}
+	if len(w.Picks) == 0 {
+		return w, fmt.Errorf("the browsing clients fetched no thumbnails")
+	}
+	return w, nil
+}
+
+// fetch GETs url and returns its body, which must come with a 200.
+func fetch(ctx context.Context, c *http.Client, url string) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("GET %s: status %d", url, res.StatusCode)
+	}
+	return body, err
 }
 
 // writeThumbFiles writes each target's bytes under root at the same
 // path, so nginx answers the very URLs Atelier does.
-func writeThumbFiles(root string, s seeded, samples []sample, ts []thumbTarget) error {
-	byPath := map[string][]byte{}
-	for _, im := range s.Images {
-		p := fmt.Sprintf("/files/%d/%s/thumb.jpg", im.ID, im.SHA256[:16])
-		byPath[p] = samples[im.Sample].Thumb
-	}
+func writeThumbFiles(root string, ts []thumbTarget) error {
+	done := map[string]bool{}
 	for _, t := range ts {
+		if done[t.Path] {
+			continue
+		}
+		done[t.Path] = true
 		file := filepath.Join(root, filepath.FromSlash(t.Path))
 		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 			return err
 		}
-		if err := os.WriteFile(file, byPath[t.Path], 0o644); err != nil {
+		if err := os.WriteFile(file, t.Data, 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// thumbRun fetches random targets from base with the given number of
-// clients until d has passed, checking every answer's size.
+// thumbRun fetches random picks from base with the given number of
+// clients until d has passed, checking every answer's bytes.
 func thumbRun(ctx context.Context, tr http.RoundTripper, jar http.CookieJar, base string,
 	ts []thumbTarget, clients int, d time.Duration) (*merged, time.Duration) {
 	ctx, cancel := context.WithTimeout(ctx, d)
@@ -68,9 +131,9 @@ func thumbRun(ctx context.Context, tr http.RoundTripper, jar http.CookieJar, bas
 			for ctx.Err() == nil {
 				t := ts[rng.IntN(len(ts))]
 				res, err := get(ctx, c, base+t.Path, kindThumb, rec)
-				if err == nil && len(res.body) != t.Size {
-					rec.note(kindThumb, fmt.Sprintf("%s: %d bytes, want %d", t.Path,
-						len(res.body), t.Size))
+				if err == nil && !bytes.Equal(res.body, t.Data) {
+					rec.note(kindThumb, fmt.Sprintf("%s: %d bytes differ from the %d expected",
+						t.Path, len(res.body), len(t.Data)))
 				}
 			}
 			all.add(rec)
