@@ -97,10 +97,14 @@ func (s *Server) getImageFile(w http.ResponseWriter, r *http.Request) {
 
 	etag := `"` + sha[:32] + "-" + kind + `"`
 	h := w.Header()
-	h.Set("Content-Type", mime)
-	h.Set("Cache-Control", "private, max-age=31536000, immutable")
+	if mime == "image/jpeg" {
+		h["Content-Type"] = contentTypeJPG
+	} else {
+		h.Set("Content-Type", mime)
+	}
+	h["Cache-Control"] = immutable
 	h.Set("ETag", etag)
-	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h["Content-Security-Policy"] = cspFile
 	if r.URL.Query().Get("download") == "1" {
 		im, err := s.db.Image(r.Context(), id)
 		if err == nil {

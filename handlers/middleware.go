@@ -28,21 +28,65 @@ const (
 	logInfoKey
 )
 
-// logInfo lets inner handlers tell the request log who the member was.
-type logInfo struct{ member int64 }
+// logInfo lets inner handlers tell the request log who the member was,
+// and the mux which route pattern matched.
+type logInfo struct {
+	member  int64
+	pattern string
+}
+
+// The values of the headers every response carries. They are assigned to
+// each response's header map as they are, not copied: nothing appends to
+// or edits a header value in place (Set replaces the slice, Add on a full
+// slice copies it).
+var (
+	cspPage = []string{"default-src 'self'; script-src 'self'; " +
+		"style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"}
+	noSniff        = []string{"nosniff"}
+	sameOrigin     = []string{"same-origin"}
+	denyFraming    = []string{"DENY"}
+	cspFile        = []string{"default-src 'none'; sandbox"}
+	immutable      = []string{"private, max-age=31536000, immutable"}
+	contentTypeJPG = []string{"image/jpeg"}
+)
 
 // securityHeaders sets the headers every response carries. Scripts and
 // styles come only from Atelier itself, with no inline code.
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; "+
-			"style-src 'self'; img-src 'self' data:; connect-src 'self'; "+
-			"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "same-origin")
-		h.Set("X-Frame-Options", "DENY")
+		h["Content-Security-Policy"] = cspPage
+		h["X-Content-Type-Options"] = noSniff
+		h["Referrer-Policy"] = sameOrigin
+		h["X-Frame-Options"] = denyFraming
 		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody bounds request bodies to maxBody, as http.MaxBytesHandler
+// does, without copying the request when it has no body (most GETs).
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			r2 := *r
+			r2.Body = http.MaxBytesReader(w, r.Body, maxBody)
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// notePattern serves r through mux and tells the request log which
+// pattern matched, which the mux records on the request it was given.
+func notePattern(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if info, ok := r.Context().Value(logInfoKey).(*logInfo); ok {
+				info.pattern = r.Pattern
+			}
+		}()
+		mux.ServeHTTP(w, r)
 	})
 }
 
@@ -95,12 +139,19 @@ func (s *Server) logRequests(mux *http.ServeMux, next http.Handler) http.Handler
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
-		pattern, took := route(mux, r), time.Since(start)
-		s.log.Log(r.Context(), level, "http request", "method", r.Method,
-			"route", pattern, "path", r.URL.Path, "status", sw.status,
-			"duration_ms", took.Milliseconds(), "member", info.member)
+		took := time.Since(start)
+		if info.pattern == "" {
+			// The mux was not reached (a refused cross-origin post) or
+			// matched nothing.
+			_, info.pattern = mux.Handler(r)
+		}
+		if s.log.Enabled(r.Context(), level) {
+			s.log.Log(r.Context(), level, "http request", "method", r.Method,
+				"route", info.pattern, "path", r.URL.Path, "status", sw.status,
+				"duration_ms", took.Milliseconds(), "member", info.member)
+		}
 		if s.cfg.ObserveHTTP != nil {
-			s.cfg.ObserveHTTP(pattern, sw.status, took)
+			s.cfg.ObserveHTTP(info.pattern, sw.status, took)
 		}
 	})
 }
@@ -190,13 +241,6 @@ func memberOf(r *http.Request) *db.Member {
 func sessionOf(r *http.Request) *db.Session {
 	ds, _ := r.Context().Value(sessionKey).(*db.Session)
 	return ds
-}
-
-// route is the pattern that served r, for logs and metrics; paths carry
-// ids, patterns do not.
-func route(mux *http.ServeMux, r *http.Request) string {
-	_, pattern := mux.Handler(r)
-	return pattern
 }
 
 // sessionToken reads the session token from the signed cookie. Checking

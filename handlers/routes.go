@@ -78,5 +78,5 @@ func (s *Server) routes() http.Handler {
 	// --- Passwords (end) ---
 
 	return s.logRequests(mux, s.recoverPanics(securityHeaders(
-		http.MaxBytesHandler(crossOrigin(mux), maxBody))))
+		limitBody(crossOrigin(notePattern(mux))))))
 }
