@@ -34,7 +34,7 @@ func main() {
 
 // defaultMemoryLimit is the Go runtime's soft memory limit when GOMEMLIMIT
 // is not set.
-const defaultMemoryLimit = 96 << 20
+const defaultMemoryLimit = 80 << 20
 
 // run is the whole program; tests call it with their own arguments,
 // environment and streams.

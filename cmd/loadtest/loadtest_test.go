@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"testing"
 	"time"
@@ -96,5 +99,44 @@ func TestSeed(t *testing.T) {
 	data, mime, _, err := store.ImageData(ctx, 4, true)
 	if err != nil || mime != "image/jpeg" || string(data) != string(samples[3%3].Thumb) {
 		t.Errorf("thumb of image 4: %d bytes, %q, %v", len(data), mime, err)
+	}
+}
+
+// TestGalleryTargetsReplayFrequencies checks that the gallery workload
+// holds each path as often as the browsers fetched it, with the bytes the
+// server answered, and that a thumbnail the server no longer has stops the
+// run instead of being compared as an error page.
+func TestGalleryTargetsReplayFrequencies(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/files/9/gone/thumb.jpg" {
+			http.NotFound(w, r)
+			return
+		}
+		io.WriteString(w, "bytes of "+r.URL.Path)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	seen := map[string]int{"/files/1/a/thumb.jpg": 3, "/files/2/b/thumb.jpg": 1}
+	w, err := galleryTargets(ctx, srv.Client(), srv.URL, seen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := map[string]int{}
+	for _, p := range w.Picks {
+		count[p.Path]++
+		if string(p.Data) != "bytes of "+p.Path {
+			t.Errorf("%s holds %q", p.Path, p.Data)
+		}
+	}
+	if w.Distinct != 2 || len(w.Picks) != 4 || count["/files/1/a/thumb.jpg"] != 3 {
+		t.Errorf("distinct %d, picks %v", w.Distinct, count)
+	}
+
+	seen["/files/9/gone/thumb.jpg"] = 1
+	if _, err := galleryTargets(ctx, srv.Client(), srv.URL, seen); err == nil {
+		t.Error("a missing thumbnail was taken into the workload")
+	}
+	if _, err := galleryTargets(ctx, srv.Client(), srv.URL, nil); err == nil {
+		t.Error("an empty workload was accepted")
 	}
 }
