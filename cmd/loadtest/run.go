@@ -30,6 +30,8 @@ type report struct {
 // thumbCompare is one workload's Atelier-versus-nginx thumbnail phases.
 type thumbCompare struct {
 	Workload             string
+	Judged               bool
+	Bytes                int64
 	Atelier, Nginx, Bare summary
 	Errors               string
 }
@@ -215,7 +217,7 @@ func compareThumbs(ctx context.Context, rep *report, o options, ws []thumbWorklo
 				took[i] += elapsed
 			}
 		}
-		rep.Thumbs = append(rep.Thumbs, thumbCompare{Workload: w.Name,
+		rep.Thumbs = append(rep.Thumbs, thumbCompare{Workload: w.Name, Judged: w.Judged, Bytes: w.Bytes,
 			Atelier: got[0].summarise(took[0])[0], Nginx: got[1].summarise(took[1])[0],
 			Bare:   got[2].summarise(took[2])[0],
 			Errors: errorLines(got[0]) + errorLines(got[1]) + errorLines(got[2])})

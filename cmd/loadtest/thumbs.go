@@ -23,11 +23,14 @@ type thumbTarget struct {
 
 // thumbWorkload is what a thumbnail phase fetches: each request picks one
 // of Picks at random, so a path listed k times is fetched k times as
-// often. Distinct counts the paths.
+// often. Distinct counts the paths. Judged marks the workload the 0.7
+// target is checked on: the gallery's own.
 type thumbWorkload struct {
 	Name     string
 	Picks    []thumbTarget
 	Distinct int
+	Bytes    int64 // of the distinct thumbnails
+	Judged   bool
 }
 
 // uniformTargets picks up to n images at random and returns their
@@ -42,6 +45,7 @@ func uniformTargets(s seeded, samples []sample, n int, rng *rand.Rand) thumbWork
 		w.Picks = append(w.Picks, thumbTarget{
 			Path: fmt.Sprintf("/files/%d/%s/thumb.jpg", im.ID, im.SHA256[:16]),
 			Data: samples[im.Sample].Thumb})
+		w.Bytes += int64(len(samples[im.Sample].Thumb))
 	}
 	return w
 }
@@ -58,7 +62,7 @@ func galleryTargets(ctx context.Context, c *http.Client, base string,
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	w := thumbWorkload{Distinct: len(paths),
+	w := thumbWorkload{Distinct: len(paths), Judged: true,
 		Name: fmt.Sprintf("the %d thumbnails the browsing clients fetched, as often as "+
 			"they fetched them", len(paths))}
 	for _, p := range paths {
@@ -66,6 +70,7 @@ func galleryTargets(ctx context.Context, c *http.Client, base string,
 		if err != nil {
 			return w, err
 		}
+		w.Bytes += int64(len(data))
 		for range seen[p] {
 			w.Picks = append(w.Picks, thumbTarget{Path: p, Data: data})
 		}
