@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestConfigSecretsFromFile(t *testing.T) {
@@ -142,13 +143,25 @@ func TestCommands(t *testing.T) {
 }
 
 // TestOneServerPerDatabase starts a second server on a database another
-// one serves: it must refuse rather than resume the first one's jobs.
+// one serves, by its path and through a symbolic link: it must refuse
+// rather than resume the first one's jobs (or serve from caches the first
+// one's changes do not reach).
 func TestOneServerPerDatabase(t *testing.T) {
 	srv := startServer(t, nil)
-	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--db", srv.DBPath},
-		func(string) string { return "" }, nil, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "already serving") {
-		t.Fatalf("second server on the same database: %v", err)
+	alias := filepath.Join(t.TempDir(), "alias.db")
+	if err := os.Symlink(srv.DBPath, alias); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{srv.DBPath, alias} {
+		// A second server that does start is stopped after a while, and
+		// returns no error.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		err := run(ctx, []string{"--addr", "127.0.0.1:0", "--db", path},
+			func(string) string { return "" }, nil, io.Discard, io.Discard)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "already serving") {
+			t.Fatalf("second server on %s: %v", path, err)
+		}
 	}
 	info, err := os.Stat(srv.DBPath)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 )
 
@@ -13,8 +14,14 @@ import (
 // long as the server runs. Two servers on one database would each resume
 // the other's running jobs as if their process had died; the second one
 // is refused instead. The lock goes with the process, however it ends.
+// A symbolic link to the database is followed first, so that both names
+// share one lock.
 func lockDatabase(dbPath string) (release func(), err error) {
-	f, err := os.OpenFile(dbPath+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	file := dbPath
+	if real, err := filepath.EvalSymlinks(dbPath); err == nil {
+		file = real
+	}
+	f, err := os.OpenFile(file+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		return nil, err
 	}
