@@ -171,3 +171,12 @@ func TestOneServerPerDatabase(t *testing.T) {
 		t.Errorf("database file mode %o, want 600", perm)
 	}
 }
+
+func TestCacheWarning(t *testing.T) {
+	if msg := cacheWarning(16<<20, defaultMemoryLimit); msg != "" {
+		t.Errorf("the default cache under the default limit warns: %s", msg)
+	}
+	if msg := cacheWarning(64<<20, defaultMemoryLimit); !strings.Contains(msg, "GOMEMLIMIT") {
+		t.Errorf("a 64 MiB cache under an 80 MiB limit: %q", msg)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"atelier/db"
@@ -46,6 +47,9 @@ func serve(
 	}
 	defer store.Close()
 	store.CacheThumbnails(cfg.ThumbCacheMB << 20)
+	if msg := cacheWarning(cfg.ThumbCacheMB<<20, debug.SetMemoryLimit(-1)); msg != "" {
+		log.Warn(msg, "thumb_cache_mb", cfg.ThumbCacheMB)
+	}
 
 	catalog, err := loadCatalog(cfg.Catalog)
 	if err != nil {
@@ -174,4 +178,15 @@ func cookieKeys(ctx context.Context, store *db.DB, configured string) ([][]byte,
 		return nil, errors.New("cookie key too short")
 	}
 	return [][]byte{k[:32], k[32:64]}, nil
+}
+
+// cacheWarning says when the thumbnail cache would take more than half of
+// the Go runtime's memory limit: the collector would then run near the
+// limit all the time.
+func cacheWarning(cacheBytes, memoryLimit int64) string {
+	if cacheBytes <= memoryLimit/2 {
+		return ""
+	}
+	return fmt.Sprintf("the thumbnail cache is more than half of the Go memory limit "+
+		"(%d MiB); raise GOMEMLIMIT or lower --thumb-cache-mb", memoryLimit>>20)
 }

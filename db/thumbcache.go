@@ -54,6 +54,7 @@ func newThumbCache(maxBytes int64) *thumbCache {
 // bytes are shared: callers must not change them.
 func (c *thumbCache) get(id int64) (data []byte, sha string, ok bool) {
 	if c.max == 0 {
+		c.misses.Add(1)
 		return nil, "", false
 	}
 	c.mu.RLock()

@@ -78,6 +78,9 @@ func TestThumbCacheRefusesWhatItCannotHold(t *testing.T) {
 	if _, _, ok := off.get(1); ok {
 		t.Error("a cache turned off kept a thumbnail")
 	}
+	if st := off.stats(); st.Misses != 1 || st.Hits != 0 {
+		t.Errorf("a cache turned off counts %+v, want the read as a miss", st)
+	}
 }
 
 // TestThumbCacheForgetBeatsARacingRead checks that a read which began

@@ -78,15 +78,13 @@ func (s *Server) postDeleteImage(w http.ResponseWriter, r *http.Request) {
 // content hash, so the answer never changes and may be cached for good.
 func (s *Server) getImageFile(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	kind := r.PathValue("kind")
-	if err != nil || id <= 0 || (kind != "image" && kind != "thumb.jpg") {
+	kind, prefix := r.PathValue("kind"), r.PathValue("sha")
+	if err != nil || id <= 0 || (kind != "image" && kind != "thumb.jpg") || len(prefix) < 16 {
 		http.NotFound(w, r)
 		return
 	}
 	data, mime, sha, err := s.db.ImageData(r.Context(), id, kind == "thumb.jpg")
-	if errors.Is(err, db.ErrNotFound) ||
-		(err == nil && !strings.HasPrefix(sha, r.PathValue("sha"))) ||
-		len(r.PathValue("sha")) < 16 {
+	if errors.Is(err, db.ErrNotFound) || (err == nil && !strings.HasPrefix(sha, prefix)) {
 		http.NotFound(w, r)
 		return
 	}
