@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -66,10 +65,11 @@ func galleryTargets(ctx context.Context, c *http.Client, base string,
 		Name: fmt.Sprintf("the %d thumbnails the browsing clients fetched, as often as "+
 			"they fetched them", len(paths))}
 	for _, p := range paths {
-		data, err := fetch(ctx, c, base+p)
+		res, err := get(ctx, c, base+p, kindThumb, newRecorder())
 		if err != nil {
 			return w, err
 		}
+		data := res.body
 		w.Bytes += int64(len(data))
 		for range seen[p] {
 			w.Picks = append(w.Picks, thumbTarget{Path: p, Data: data})
@@ -79,24 +79,6 @@ func galleryTargets(ctx context.Context, c *http.Client, base string,
 		return w, fmt.Errorf("the browsing clients fetched no thumbnails")
 	}
 	return w, nil
-}
-
-// fetch GETs url and returns its body, which must come with a 200.
-func fetch(ctx context.Context, c *http.Client, url string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, err
-	}
-	res, err := c.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err == nil && res.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: status %d", url, res.StatusCode)
-	}
-	return body, err
 }
 
 // writeThumbFiles writes each target's bytes under root at the same
